@@ -1,0 +1,216 @@
+# GENERATED FILE - DO NOT EDIT. openapi-python-client 0.29.1 from
+# openapi/bundled/seedream.openapi.yaml with scripts/templates; run `nox -s regenerate`.
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_response import ErrorResponse
+from ...models.image_generation_request import ImageGenerationRequest
+from ...models.image_generation_response import ImageGenerationResponse
+from ...types import Response, status_of
+
+
+def _get_kwargs(
+    *,
+    body: ImageGenerationRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/images/generations",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | ImageGenerationResponse | None:
+    if response.status_code == 200:
+        response_200 = ImageGenerationResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorResponse.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 402:
+        response_402 = ErrorResponse.from_dict(response.json())
+
+        return response_402
+
+    if response.status_code == 403:
+        response_403 = ErrorResponse.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 429:
+        response_429 = ErrorResponse.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = ErrorResponse.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorResponse | ImageGenerationResponse]:
+    return Response(
+        status_code=status_of(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ImageGenerationRequest,
+) -> Response[ErrorResponse | ImageGenerationResponse]:
+    """doubao-seedream-5.0-lite Interface
+
+     - Seedream 5.0 Lite (doubao-seedream-5.0-lite) model supports text-to-image, image-to-image, image
+    editing and other generation modes
+    - Asynchronous processing mode, use the returned task ID to [query](/en/api-manual/task-
+    management/get-task-detail)
+    - Generated image links are valid for 24 hours, please save them promptly
+
+    Args:
+        body (ImageGenerationRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | ImageGenerationResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ImageGenerationRequest,
+) -> ErrorResponse | ImageGenerationResponse | None:
+    """doubao-seedream-5.0-lite Interface
+
+     - Seedream 5.0 Lite (doubao-seedream-5.0-lite) model supports text-to-image, image-to-image, image
+    editing and other generation modes
+    - Asynchronous processing mode, use the returned task ID to [query](/en/api-manual/task-
+    management/get-task-detail)
+    - Generated image links are valid for 24 hours, please save them promptly
+
+    Args:
+        body (ImageGenerationRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | ImageGenerationResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ImageGenerationRequest,
+) -> Response[ErrorResponse | ImageGenerationResponse]:
+    """doubao-seedream-5.0-lite Interface
+
+     - Seedream 5.0 Lite (doubao-seedream-5.0-lite) model supports text-to-image, image-to-image, image
+    editing and other generation modes
+    - Asynchronous processing mode, use the returned task ID to [query](/en/api-manual/task-
+    management/get-task-detail)
+    - Generated image links are valid for 24 hours, please save them promptly
+
+    Args:
+        body (ImageGenerationRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | ImageGenerationResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ImageGenerationRequest,
+) -> ErrorResponse | ImageGenerationResponse | None:
+    """doubao-seedream-5.0-lite Interface
+
+     - Seedream 5.0 Lite (doubao-seedream-5.0-lite) model supports text-to-image, image-to-image, image
+    editing and other generation modes
+    - Asynchronous processing mode, use the returned task ID to [query](/en/api-manual/task-
+    management/get-task-detail)
+    - Generated image links are valid for 24 hours, please save them promptly
+
+    Args:
+        body (ImageGenerationRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | ImageGenerationResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,55 @@
+"""Developer and CI entry points. `nox -s tests` is what CI runs (see .ci/run)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+PYTHON = "3.11"
+LINT_PATHS = ["src", "tests", "conformance", "scripts", "noxfile.py"]
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+    session.run("python", "-m", "pytest", *args, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def regenerate(session: nox.Session) -> None:
+    """Bundle the spec, validate it and regenerate generated/seedream_client/ whole."""
+    session.install("-e", ".[regen]")
+    session.run("python", "scripts/regenerate.py")
+
+
+@nox.session(python=PYTHON)
+def check_generated(session: nox.Session) -> None:
+    """Fail, listing the files, if generated/ or the bundled spec drifted from their sources."""
+    session.install("-e", ".[regen]")
+    session.run("python", "scripts/regenerate.py", "--check")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """All tests: drift check, lint, mypy --strict, then pytest (unit, conformance, reliability)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "scripts/regenerate.py", "--check")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
+    session.run("mypy", "--strict")
+    _pytest(session)

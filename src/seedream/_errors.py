@@ -1,0 +1,348 @@
+"""The one exception tree of the ``seedream`` runtime.
+
+Every error the runtime raises derives from :class:`SeedreamError`::
+
+    SeedreamError
+    ├── RequestValidationError      a request breaks a spec constraint or prose rule; nothing was sent
+    ├── APIError                    something went wrong talking to the API
+    │   ├── APIStatusError          the server answered with an error status or an unusable body
+    │   │   ├── BadRequestError             400
+    │   │   ├── AuthenticationError         401
+    │   │   ├── InsufficientQuotaError      402
+    │   │   ├── PermissionDeniedError       403 (e.g. model_access_denied)
+    │   │   ├── NotFoundError               404 (unknown or expired task id)
+    │   │   ├── RateLimitError              429, with ``retry_after`` seconds when sent
+    │   │   ├── ServerError                 5xx
+    │   │   └── UnexpectedResponseError     undocumented status, non-IANA status (520), malformed body
+    │   └── APIConnectionError      no usable answer: ``request_sent`` says if the server may have it
+    │       └── APITimeoutError
+    ├── TaskError                   about a task rather than one HTTP exchange
+    │   ├── TaskFailedError         the task ended ``failed``: vendor ``code``/``message``, ``retryable``
+    │   ├── TaskCancelledError      the task ended ``cancelled``
+    │   └── WaitTimeoutError        the caller's deadline passed before the task ended
+    ├── DownloadError               a result could not be saved (type, size, magic bytes, I/O)
+    │   └── LinkExpiredError        the 24-hour result link is gone (403/404 after expiry)
+    └── LedgerError                 the local task ledger cannot be read or written
+
+:data:`STATUS_TO_ERROR` is the one status→class map; :func:`error_for_status`
+turns any HTTP response into the right instance without ever raising while
+parsing. No exception text, ``repr`` or field holds the API key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "STATUS_TO_ERROR",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "DownloadError",
+    "InsufficientQuotaError",
+    "LedgerError",
+    "LinkExpiredError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestValidationError",
+    "SeedreamError",
+    "ServerError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "UnexpectedResponseError",
+    "WaitTimeoutError",
+    "error_for_status",
+    "parse_retry_after",
+]
+
+_VALUE_LIMIT = 80
+_BODY_LIMIT = 200
+
+
+def _short(value: object, limit: int = _VALUE_LIMIT) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+class SeedreamError(Exception):
+    """Base class of every error the seedream runtime raises."""
+
+
+class RequestValidationError(SeedreamError, ValueError):
+    """A request value breaks a rule; raised before any HTTP request is made.
+
+    ``field`` is the JSON path (``image_urls[3]``), ``value`` the offending
+    value, ``rule`` the rule in words and ``rule_id`` its id in the rule module
+    (``None`` for constraints checked straight from the bundled spec).
+    """
+
+    def __init__(self, field: str, value: object, rule: str, rule_id: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        self.rule_id = rule_id
+        super().__init__(f"{field}: {rule} (got {_short(value)})")
+
+
+class APIError(SeedreamError):
+    """An exchange with the API failed."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        self.message = message
+        self.request = request
+        super().__init__(message)
+
+
+class APIStatusError(APIError):
+    """The server answered, but not with the documented success.
+
+    Fields: ``status`` (int, even for non-IANA codes), ``code``, ``message``,
+    ``type``, ``param`` from the error envelope when there is one,
+    ``request_id`` from the response headers, ``headers`` and the raw ``body``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        type: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        response: httpx.Response | None = None,
+    ) -> None:
+        super().__init__(message, request=response.request if response is not None and _has_request(response) else None)
+        self.status = status
+        self.code = code
+        self.type = type
+        self.param = param
+        self.request_id = request_id
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.body = body
+        self.response = response
+
+    def __str__(self) -> str:
+        parts = [f"HTTP {self.status}"]
+        if self.code:
+            parts.append(self.code)
+        text = f"{' '.join(parts)}: {self.message}"
+        if self.param:
+            text += f" (param: {self.param})"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected the request's parameters."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing, invalid or expired API key."""
+
+
+class InsufficientQuotaError(APIStatusError):
+    """402: the account has no credits left."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this model or resource (e.g. ``model_access_denied``)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown or expired task id."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests. ``retry_after`` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed. A POST that got one may still have been charged."""
+
+
+class UnexpectedResponseError(APIStatusError):
+    """An undocumented status, a non-IANA status such as 520, or a body that cannot be parsed."""
+
+
+class APIConnectionError(APIError):
+    """No usable answer arrived.
+
+    ``request_sent`` is False only when the failure provably happened before
+    the request left the process (DNS, refused connection, connect timeout);
+    then a POST is safe to retry. Otherwise the server may have acted on it.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None, request_sent: bool = True) -> None:
+        super().__init__(message, request=request)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect timeouts have ``request_sent`` False)."""
+
+
+class TaskError(SeedreamError):
+    """An error about a task as a whole."""
+
+    def __init__(self, message: str, *, task_id: str) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+
+
+class TaskFailedError(TaskError):
+    """The task ended with status ``failed``.
+
+    ``code``/``message`` are the task's ``error`` object; ``retryable`` is the
+    vendor's word on the code (server-side codes: retry later; caller codes:
+    fix the request). ``task`` is the parsed task.
+    """
+
+    def __init__(
+        self, *, task_id: str, code: str | None, message: str | None, retryable: bool, task: object = None
+    ) -> None:
+        self.code = code
+        self.error_message = message
+        self.retryable = retryable
+        self.task = task
+        hint = "retry later" if retryable else "fix the request"
+        super().__init__(f"task {task_id} failed: {code or 'unknown_error'}: {message or ''} ({hint})", task_id=task_id)
+
+
+class TaskCancelledError(TaskError):
+    """The task ended with status ``cancelled``."""
+
+
+class WaitTimeoutError(TaskError):
+    """The caller's deadline passed before the task ended; the task itself goes on."""
+
+    def __init__(self, message: str, *, task_id: str, last_status: str | None = None) -> None:
+        super().__init__(message, task_id=task_id)
+        self.last_status = last_status
+
+
+class DownloadError(SeedreamError):
+    """A result could not be downloaded and saved."""
+
+    def __init__(self, message: str, *, task_id: str | None = None, url: str | None = None) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.url = url
+
+
+class LinkExpiredError(DownloadError):
+    """The result link no longer works (the vendor keeps results for 24 hours)."""
+
+
+class LedgerError(SeedreamError):
+    """The local ledger cannot be opened, read or written."""
+
+
+STATUS_TO_ERROR: Mapping[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientQuotaError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "x-evolink-request-id")
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        response.request  # noqa: B018 - raises RuntimeError when unset
+    except RuntimeError:
+        return False
+    return True
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent or unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from datetime import datetime
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, seconds)
+
+
+def _envelope(body: bytes) -> Mapping[str, Any] | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return error if isinstance(error, dict) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def error_for_status(response: httpx.Response, *, reason: str | None = None) -> APIStatusError:
+    """The exception for an error (or unusable) response; never raises while parsing.
+
+    ``reason`` marks a documented status whose body could not be used: the
+    result is then an :class:`UnexpectedResponseError` saying why.
+    """
+    status = response.status_code
+    body = response.content
+    envelope = _envelope(body)
+    headers = dict(response.headers)
+    request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+    fields: dict[str, Any] = {
+        "status": status,
+        "code": _text(envelope.get("code")) if envelope else None,
+        "type": _text(envelope.get("type")) if envelope else None,
+        "param": _text(envelope.get("param")) if envelope else None,
+        "request_id": request_id,
+        "headers": headers,
+        "body": body,
+        "response": response,
+    }
+    message = _text(envelope.get("message")) if envelope else None
+    if reason is not None:
+        return UnexpectedResponseError(f"{reason}; body starts {_short(body, _BODY_LIMIT)}", **fields)
+    cls = STATUS_TO_ERROR.get(status)
+    if cls is None and 500 <= status <= 599:
+        cls = ServerError
+    if cls is None or (envelope is None and status < 500):
+        # Undocumented status, or a documented one without the error envelope.
+        what = "undocumented status" if cls is None else "error status without the documented error envelope"
+        return UnexpectedResponseError(message or f"{what} {status}; body starts {_short(body, _BODY_LIMIT)}", **fields)
+    text = message or f"HTTP {status} without an error message; body starts {_short(body, _BODY_LIMIT)}"
+    if cls is RateLimitError:
+        return RateLimitError(text, retry_after=parse_retry_after(response.headers.get("retry-after")), **fields)
+    return cls(text, **fields)
