@@ -3,6 +3,7 @@
 Every error the runtime raises derives from :class:`SeedreamError`::
 
     SeedreamError
+    ├── ConfigurationError          the client cannot be set up (no API key, malformed key or base URL)
     ├── RequestValidationError      a request breaks a spec constraint or prose rule; nothing was sent
     ├── APIError                    something went wrong talking to the API
     │   ├── APIStatusError          the server answered with an error status or an unusable body
@@ -12,8 +13,8 @@ Every error the runtime raises derives from :class:`SeedreamError`::
     │   │   ├── PermissionDeniedError       403 (e.g. model_access_denied)
     │   │   ├── NotFoundError               404 (unknown or expired task id)
     │   │   ├── RateLimitError              429, with ``retry_after`` seconds when sent
-    │   │   ├── ServerError                 5xx
-    │   │   └── UnexpectedResponseError     undocumented status, non-IANA status (520), malformed body
+    │   │   ├── ServerError                 5xx, non-IANA ones too (520 from a CDN)
+    │   │   └── UnexpectedResponseError     other undocumented status, 4xx without the envelope, unusable 200 body
     │   └── APIConnectionError      no usable answer: ``request_sent`` says if the server may have it
     │       └── APITimeoutError
     ├── TaskError                   about a task rather than one HTTP exchange
@@ -26,7 +27,8 @@ Every error the runtime raises derives from :class:`SeedreamError`::
 
 :data:`STATUS_TO_ERROR` is the one status→class map; :func:`error_for_status`
 turns any HTTP response into the right instance without ever raising while
-parsing. No exception text, ``repr`` or field holds the API key.
+parsing. No exception text or ``repr`` holds the API key (messages built from
+a response body are redacted with ``redact=``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "DownloadError",
     "InsufficientQuotaError",
     "LedgerError",
@@ -76,6 +79,13 @@ def _short(value: object, limit: int = _VALUE_LIMIT) -> str:
 
 class SeedreamError(Exception):
     """Base class of every error the seedream runtime raises."""
+
+
+class ConfigurationError(SeedreamError, ValueError):
+    """The client cannot be set up as asked: no API key, a malformed key or base URL, conflicting options.
+
+    The message never contains the key itself.
+    """
 
 
 class RequestValidationError(SeedreamError, ValueError):
@@ -311,11 +321,25 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def error_for_status(response: httpx.Response, *, reason: str | None = None) -> APIStatusError:
+def _redacted(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def error_for_status(
+    response: httpx.Response, *, reason: str | None = None, redact: tuple[str, ...] = ()
+) -> APIStatusError:
     """The exception for an error (or unusable) response; never raises while parsing.
 
-    ``reason`` marks a documented status whose body could not be used: the
-    result is then an :class:`UnexpectedResponseError` saying why.
+    ``reason`` marks a response whose body could not be used (a 200 that does
+    not parse): the result is then an :class:`UnexpectedResponseError` saying
+    why. A documented 4xx without the error envelope (an HTML page from a
+    proxy, say) is an :class:`UnexpectedResponseError` too, except 429: a
+    rate limit is a rate limit whoever sends it, and ``Retry-After`` is kept.
+    ``redact`` lists strings (the API key) that must not appear in the message,
+    should a server echo them back; ``body`` keeps the raw bytes.
     """
     status = response.status_code
     body = response.content
@@ -334,15 +358,19 @@ def error_for_status(response: httpx.Response, *, reason: str | None = None) -> 
     }
     message = _text(envelope.get("message")) if envelope else None
     if reason is not None:
-        return UnexpectedResponseError(f"{reason}; body starts {_short(body, _BODY_LIMIT)}", **fields)
+        text = f"{reason}; body starts {_short(body, _BODY_LIMIT)}"
+        return UnexpectedResponseError(_redacted(text, redact), **fields)
     cls = STATUS_TO_ERROR.get(status)
     if cls is None and 500 <= status <= 599:
         cls = ServerError
-    if cls is None or (envelope is None and status < 500):
+    if cls is None or (envelope is None and status < 500 and cls is not RateLimitError):
         # Undocumented status, or a documented one without the error envelope.
         what = "undocumented status" if cls is None else "error status without the documented error envelope"
-        return UnexpectedResponseError(message or f"{what} {status}; body starts {_short(body, _BODY_LIMIT)}", **fields)
-    text = message or f"HTTP {status} without an error message; body starts {_short(body, _BODY_LIMIT)}"
+        text = message or f"{what} {status}; body starts {_short(body, _BODY_LIMIT)}"
+        return UnexpectedResponseError(_redacted(text, redact), **fields)
+    text = _redacted(
+        message or f"HTTP {status} without an error message; body starts {_short(body, _BODY_LIMIT)}", redact
+    )
     if cls is RateLimitError:
         return RateLimitError(text, retry_after=parse_retry_after(response.headers.get("retry-after")), **fields)
     return cls(text, **fields)

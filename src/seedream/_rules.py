@@ -13,13 +13,19 @@ Ids match ``x-seedream-rules`` in ``openapi/overlay.yaml``.
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import re
+import socket
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from seedream_client.errors import ConstraintViolation
+from seedream_client.models import ImageGenerationRequest
 
 from ._errors import RequestValidationError
 
@@ -30,6 +36,7 @@ __all__ = [
     "RATIOS",
     "RULES",
     "TASK_FAILURE_CODES",
+    "ReferenceImageFacts",
     "Rule",
     "Violation",
     "check_reference_image",
@@ -39,6 +46,8 @@ __all__ = [
     "is_retryable_task_code",
     "output_size",
     "reference_failure_code",
+    "reference_image_facts",
+    "spec_violation_error",
     "validate_request",
 ]
 
@@ -205,30 +214,52 @@ def parse_wxh(size: str) -> tuple[int, int] | None:
 
 
 def _aspect_ok(width: int, height: int) -> bool:
-    return MIN_ASPECT <= Fraction(width, height) <= MAX_ASPECT
+    # MIN_ASPECT <= width/height <= MAX_ASPECT, cross-multiplied: exact, and no Fraction per call.
+    return (
+        MIN_ASPECT.numerator * height <= MIN_ASPECT.denominator * width
+        and width * MAX_ASPECT.denominator <= MAX_ASPECT.numerator * height
+    )
+
+
+_LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
+
+
+_NOT_AN_IP = re.compile(r"[^0-9a-fx.:]")  # a character no IP literal (any notation) can hold
+
+
+def _host_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if _NOT_AN_IP.search(host.split("%", 1)[0]):
+        return None  # a host name: skip the (slow, exception-raising) literal parsers
+    try:
+        return ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        pass
+    # Forms most resolvers still accept: 2130706433, 0x7f000001, 0177.0.0.1, 127.1.
+    # Parsed, never resolved (inet_aton does no DNS); the regex keeps it to digits.
+    if _LEGACY_IPV4.fullmatch(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 def is_internal_host(host: str) -> bool:
     """True for ``localhost`` and literal IPs that are loopback, private, link-local or otherwise not public.
 
     Host names are not resolved (no DNS at validation time); the server may
-    still refuse a public name that resolves to an internal address.
+    still refuse a public name that resolves to an internal address. Literal
+    IPv4 in the legacy forms resolvers accept (``2130706433``, ``0x7f.1``,
+    ``0177.0.0.1``) and percent-encoded hosts count as what they decode to.
     """
-    host = host.strip().rstrip(".").lower()
+    host = unquote(host).strip().rstrip(".").lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     if host == "localhost" or host.endswith(".localhost") or not host:
         return True
-    try:
-        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        if host.isdigit():  # 2130706433 is 127.0.0.1 to most resolvers
-            try:
-                address = ipaddress.IPv4Address(int(host))
-            except ValueError:
-                return False
-        else:
-            return False
+    address = _host_address(host)
+    if address is None:
+        return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return not address.is_global or address.is_multicast
@@ -283,44 +314,103 @@ def check_request(body: Mapping[str, Any], *, allow_internal_callbacks: bool = F
     return _check_size(body) + _check_total_images(body) + _check_callback(body, allow_internal_callbacks)
 
 
+def _spec_rule_ids() -> dict[tuple[str, str], str]:
+    """(field, JSON Schema keyword) -> rule id, for the rules the overlay formalised in the spec."""
+    found: dict[tuple[str, str], str] = {}
+    for rule in RULES:
+        if rule.where.startswith("spec:"):
+            keywords = rule.where.split(" ", 1)[1]
+            for keyword in keywords.split(","):
+                found[(rule.field, keyword)] = rule.id
+    return found
+
+
+_SPEC_RULE_IDS = _spec_rule_ids()
+
+
+def spec_violation_error(exc: ConstraintViolation) -> RequestValidationError:
+    """The :class:`RequestValidationError` for a generated validator's finding, with the rule id when the
+    constraint formalises a prose rule (``n`` ``maximum`` -> ``n-range``)."""
+    keyword = exc.rule.split(":", 1)[0]
+    rule_id = _SPEC_RULE_IDS.get((exc.field.split("[", 1)[0], keyword))
+    return RequestValidationError(exc.field, exc.value, exc.rule, rule_id)
+
+
 def validate_request(body: Mapping[str, Any], *, allow_internal_callbacks: bool = False) -> None:
     """Every rule for a generation body: the spec's constraints, then the prose rules.
 
     Raises :class:`RequestValidationError` for the first violation found.
     """
-    from seedream_client.errors import ConstraintViolation
-    from seedream_client.models import ImageGenerationRequest
-
     try:
         ImageGenerationRequest.validate_dict(body)
     except ConstraintViolation as exc:
-        raise RequestValidationError(exc.field, exc.value, exc.rule) from None
+        raise spec_violation_error(exc) from None
     violations = check_request(body, allow_internal_callbacks=allow_internal_callbacks)
     if violations:
         raise violations[0].to_error()
 
 
-def check_reference_image(data: bytes, *, field: str = "image") -> list[Violation]:
+@dataclass(frozen=True)
+class ReferenceImageFacts:
+    """What the reference-image rules look at: Pillow's format name, pixel size, byte count."""
+
+    format: str
+    width: int
+    height: int
+    size_bytes: int
+
+
+# Pillow names camera JPEGs with a multi-picture index "MPO": still .jpg files.
+_FORMAT_ALIASES = {"MPO": "JPEG"}
+
+
+_TOO_MANY_PIXELS = "too-many-pixels"
+_UNREADABLE = "unreadable"
+
+
+def _read_header(data: bytes) -> ReferenceImageFacts | str:
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            # Above ~89 Mpx Pillow warns of a decompression bomb; we only read the header.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                fmt, (width, height) = image.format or "", image.size
+    except Image.DecompressionBombError:
+        return _TOO_MANY_PIXELS  # above ~179 Mpx Pillow refuses to open it at all
+    except Exception:  # untrusted bytes: Pillow plugins raise many types on malformed headers
+        return _UNREADABLE
+    return ReferenceImageFacts(_FORMAT_ALIASES.get(fmt, fmt), width, height, len(data))
+
+
+def reference_image_facts(data: bytes) -> ReferenceImageFacts | None:
+    """Format and pixel size from the image header (nothing is decoded); None if it cannot be read."""
+    facts = _read_header(data)
+    return facts if isinstance(facts, ReferenceImageFacts) else None
+
+
+def check_reference_image(data: bytes, *, field: str = "image", total_bytes: int | None = None) -> list[Violation]:
     """Violations of the reference-image limits for image bytes (a local file a user is about to host).
 
     The limits cannot be checked from a URL, so the client offers this as a
     preflight; the simulator applies it to the images it fetches.
+    ``total_bytes`` is the full size when ``data`` is only the file's head.
     """
     out: list[Violation] = []
-    if len(data) > MAX_REFERENCE_BYTES:
-        out.append(_violation("reference-image-size", f"{len(data):,} bytes", field))
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        out.append(_violation("reference-image-format", f"{len(data):,} bytes, not a readable image", field))
+    size = len(data) if total_bytes is None else total_bytes
+    if size > MAX_REFERENCE_BYTES:
+        out.append(_violation("reference-image-size", f"{size:,} bytes", field))
+    facts = _read_header(data)
+    if facts == _TOO_MANY_PIXELS:
+        out.append(_violation("reference-image-max-pixels", "too many pixels for Pillow to open", field))
         return out
-    if fmt not in REFERENCE_FORMATS:
-        out.append(_violation("reference-image-format", fmt, field))
+    if not isinstance(facts, ReferenceImageFacts):
+        out.append(_violation("reference-image-format", f"{size:,} bytes, not a readable image", field))
+        return out
+    width, height = facts.width, facts.height
+    if facts.format not in REFERENCE_FORMATS:
+        out.append(_violation("reference-image-format", facts.format, field))
     if width <= MIN_REFERENCE_SIDE_EXCLUSIVE or height <= MIN_REFERENCE_SIDE_EXCLUSIVE:
         out.append(_violation("reference-image-min-side", f"{width}x{height}", field))
     elif not _aspect_ok(width, height):

@@ -1,0 +1,454 @@
+"""Saving result images: streamed, checked, atomically renamed, never outside the target directory.
+
+Each image is streamed into a hidden temporary file *in the target
+directory* (so the final rename cannot cross file systems), hashed on the way
+(sha256), capped in size, checked for its type (the ``Content-Type`` header
+and the magic bytes must both say PNG or JPEG; a neutral
+``application/octet-stream`` or missing header defers to the magic bytes),
+flushed to disk and only then renamed to its final name with
+:func:`os.replace`. A crash therefore leaves either the complete file or a
+``.part`` file that :func:`remove_partials` clears, never a truncated image
+under the final name.
+
+File names come from the task id and the result index
+(``task-unified-...-seedream5lite_0.png``), never from the URL: a hostile or
+odd URL cannot choose where a file lands. Redirects are followed by hand and
+only to the same scheme, host and port. The result link lives 24 hours: a
+403/404/410 raises :class:`LinkExpiredError` naming the task. Transient
+failures (429, 5xx, lost connections) are retried with the GET policy of
+:mod:`seedream._retry`.
+
+The download client never carries the API key: result links are plain
+(signed) URLs on a storage host, which must not see the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from ._errors import APIConnectionError, APIError, DownloadError, LinkExpiredError, error_for_status
+from ._retry import RetryPolicy, acall_with_retries, call_with_retries
+
+__all__ = [
+    "CHUNK_BYTES",
+    "EXPIRED_LINK_STATUSES",
+    "MAX_IMAGE_BYTES",
+    "MAX_REDIRECTS",
+    "DownloadProgress",
+    "SavedFile",
+    "adownload_image",
+    "download_image",
+    "file_stem",
+    "remove_partials",
+    "sha256_of",
+]
+
+#: Largest image accepted (a 4704x2016 PNG is about 20 MB).
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+#: Redirect hops followed, each to the same scheme, host and port only.
+MAX_REDIRECTS = 3
+#: Read and write granularity.
+CHUNK_BYTES = 64 * 1024
+#: Statuses a storage host answers for a link past its 24 hours.
+EXPIRED_LINK_STATUSES = frozenset({403, 404, 410})
+
+_MEDIA = {"image/png": "png", "image/jpeg": "jpg", "image/jpg": "jpg", "image/pjpeg": "jpg"}
+_NEUTRAL_MEDIA = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+_MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff"}
+_MEDIA_OF = {"png": "image/png", "jpg": "image/jpeg"}
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_PART_SUFFIX = ".part"
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """One saved image: where, what (sha256, bytes, media type) and its pixel size when cheap to read."""
+
+    task_id: str
+    index: int
+    path: Path
+    sha256: str
+    size: int
+    media_type: str
+    width: int | None
+    height: int | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "task_id": self.task_id,
+            "index": self.index,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "bytes": self.size,
+            "media_type": self.media_type,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Reported while downloading: image ``index`` of ``count``, ``received`` of ``total`` bytes (None: unknown)."""
+
+    task_id: str
+    index: int
+    count: int
+    received: int
+    total: int | None
+
+
+ProgressCallback = Callable[[DownloadProgress], None]
+
+
+def file_stem(task_id: str, index: int) -> str:
+    """The file name (without extension) for result ``index`` of ``task_id``: only ``[A-Za-z0-9_-]``."""
+    if index < 0:
+        raise ValueError(f"index: must not be negative (got {index})")
+    safe = _UNSAFE.sub("-", task_id).strip("-") or "task"
+    return f"{safe[:150]}_{index}"
+
+
+def _part_prefix(task_id: str) -> str:
+    return f".{file_stem(task_id, 0).rsplit('_', 1)[0]}_"
+
+
+def remove_partials(directory: Path, task_id: str) -> int:
+    """Delete temporary files a killed download of ``task_id`` left in ``directory``; returns how many."""
+    removed = 0
+    if not directory.is_dir():
+        return 0
+    prefix = _part_prefix(task_id)
+    for entry in directory.iterdir():
+        if entry.name.startswith(prefix) and entry.name.endswith(_PART_SUFFIX) and entry.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed += 1
+    return removed
+
+
+def _media_type(response: httpx.Response) -> str:
+    header: str = response.headers.get("content-type") or ""
+    return header.split(";", 1)[0].strip().lower()
+
+
+def check_response(response: httpx.Response, *, task_id: str, index: int, max_bytes: int) -> str | None:
+    """Refuse a response that cannot be a wanted image; returns the declared kind (``png``/``jpg``) or None."""
+    status = response.status_code
+    if status in EXPIRED_LINK_STATUSES:
+        raise LinkExpiredError(
+            f"result link {index} of task {task_id} is gone (HTTP {status}); results are kept for 24 hours, "
+            "so this task's images can no longer be downloaded",
+            task_id=task_id,
+            url=str(response.url),
+        )
+    if status == 429 or status >= 500:
+        response.read()
+        raise error_for_status(response)  # transient: the retry runner decides
+    if status != 200:
+        raise DownloadError(
+            f"result {index} of task {task_id}: unexpected HTTP {status} from the storage host",
+            task_id=task_id,
+            url=str(response.url),
+        )
+    media = _media_type(response)
+    if media not in _MEDIA and media not in _NEUTRAL_MEDIA:
+        raise DownloadError(
+            f"result {index} of task {task_id}: Content-Type {media!r} is not image/png or image/jpeg",
+            task_id=task_id,
+            url=str(response.url),
+        )
+    length = response.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > max_bytes:
+        raise DownloadError(
+            f"result {index} of task {task_id}: {int(length):,} bytes exceeds the cap of {max_bytes:,}",
+            task_id=task_id,
+            url=str(response.url),
+        )
+    return _MEDIA.get(media)
+
+
+def redirect_target(response: httpx.Response, *, task_id: str) -> httpx.URL | None:
+    """The URL a redirect points to, if allowed (same scheme, host, port); None when not a redirect."""
+    if response.status_code not in (301, 302, 303, 307, 308):
+        return None
+    location = response.headers.get("location")
+    if not location:
+        raise DownloadError(f"task {task_id}: redirect without a Location header", task_id=task_id)
+    current = response.request.url
+    target = current.join(location)
+    if (target.scheme, target.host, target.port) != (current.scheme, current.host, current.port):
+        raise DownloadError(
+            f"task {task_id}: refused a redirect from {current.scheme}://{current.host} to "
+            f"{target.scheme}://{target.host}: only redirects within the same scheme and host are followed",
+            task_id=task_id,
+            url=str(current),
+        )
+    return target
+
+
+def connection_error(exc: httpx.TransportError, request: httpx.Request | None) -> APIConnectionError:
+    not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+    return APIConnectionError(
+        f"download failed: {type(exc).__name__}: {exc}", request=request, request_sent=not not_sent
+    )
+
+
+class ImageSink:
+    """A temporary file in the target directory that becomes the final image, or disappears."""
+
+    def __init__(
+        self, directory: Path, *, task_id: str, index: int, declared: str | None, max_bytes: int, url: str
+    ) -> None:
+        self.directory = directory
+        self.task_id = task_id
+        self.index = index
+        self.declared = declared
+        self.max_bytes = max_bytes
+        self.url = url
+        self.received = 0
+        self._head = b""
+        self._hash = hashlib.sha256()
+        directory.mkdir(parents=True, exist_ok=True)
+        self.temp_path = directory / f".{file_stem(task_id, index)}.{secrets.token_hex(4)}{_PART_SUFFIX}"
+        self._file: IO[bytes] | None = open(self.temp_path, "xb")  # noqa: SIM115 - closed in finish/abort
+
+    def _fail(self, message: str) -> DownloadError:
+        return DownloadError(
+            f"result {self.index} of task {self.task_id}: {message}", task_id=self.task_id, url=self.url
+        )
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None
+        self.received += len(chunk)
+        if self.received > self.max_bytes:
+            raise self._fail(f"more than the cap of {self.max_bytes:,} bytes")
+        if len(self._head) < 8:
+            self._head += chunk[: 8 - len(self._head)]
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    def _kind(self) -> str:
+        actual = next((kind for kind, magic in _MAGIC.items() if self._head.startswith(magic)), None)
+        if actual is None:
+            raise self._fail(f"the data is not a PNG or JPEG image (starts {self._head[:8]!r})")
+        if self.declared is not None and self.declared != actual:
+            raise self._fail(f"Content-Type says {self.declared} but the data is {actual}")
+        return actual
+
+    def finish(self) -> SavedFile:
+        """Check the type, flush to disk and rename into place; the temporary file is gone either way."""
+        assert self._file is not None
+        try:
+            kind = self._kind()
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+            final = self.directory / f"{file_stem(self.task_id, self.index)}.{kind}"
+            if final.resolve().parent != self.directory.resolve():
+                raise self._fail(f"refusing to write outside {self.directory}")
+            os.replace(self.temp_path, final)
+        except BaseException:
+            self.abort()
+            raise
+        _fsync_directory(self.directory)
+        width, height = _pixel_size(final)
+        return SavedFile(
+            task_id=self.task_id,
+            index=self.index,
+            path=final,
+            sha256=self._hash.hexdigest(),
+            size=self.received,
+            media_type=_MEDIA_OF[kind],
+            width=width,
+            height=height,
+        )
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        with contextlib.suppress(FileNotFoundError):
+            self.temp_path.unlink()
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; not possible (nor needed) on every platform.
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _pixel_size(path: Path) -> tuple[int | None, int | None]:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:  # reads the header only
+            width, height = image.size
+            return int(width), int(height)
+    except Exception:  # the type was checked already; a header PIL dislikes only loses the size
+        return None, None
+
+
+def sha256_of(path: Path) -> str | None:
+    """sha256 of a file, or None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _start_url(url: str, task_id: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise DownloadError(f"task {task_id}: result link is not a URL: {exc}", task_id=task_id, url=url) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise DownloadError(f"task {task_id}: result link must be http(s) with a host", task_id=task_id, url=url)
+    return parsed
+
+
+def _total(response: httpx.Response) -> int | None:
+    length = response.headers.get("content-length")
+    return int(length) if length is not None and length.isdigit() else None
+
+
+def download_image(
+    client: httpx.Client,
+    url: str,
+    *,
+    task_id: str,
+    index: int,
+    count: int,
+    directory: Path,
+    retry: RetryPolicy,
+    max_bytes: int = MAX_IMAGE_BYTES,
+    on_progress: ProgressCallback | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SavedFile:
+    """Save result ``index`` of ``task_id`` from ``url`` into ``directory`` (see the module docstring)."""
+    start = _start_url(url, task_id)
+
+    def attempt() -> SavedFile:
+        target = start
+        for _hop in range(MAX_REDIRECTS + 1):
+            request = client.build_request("GET", target)
+            try:
+                response = client.send(request, stream=True, follow_redirects=False)
+            except httpx.TransportError as exc:
+                raise connection_error(exc, request) from exc
+            try:
+                next_url = redirect_target(response, task_id=task_id)
+                if next_url is not None:
+                    target = next_url
+                    continue
+                declared = check_response(response, task_id=task_id, index=index, max_bytes=max_bytes)
+                total = _total(response)
+                sink = ImageSink(
+                    directory, task_id=task_id, index=index, declared=declared, max_bytes=max_bytes, url=url
+                )
+                try:
+                    for chunk in response.iter_bytes(CHUNK_BYTES):
+                        sink.write(chunk)
+                        if on_progress is not None:
+                            on_progress(DownloadProgress(task_id, index, count, sink.received, total))
+                except httpx.TransportError as exc:
+                    sink.abort()
+                    raise connection_error(exc, request) from exc
+                except BaseException:
+                    sink.abort()
+                    raise
+                return sink.finish()
+            finally:
+                response.close()
+        raise DownloadError(f"task {task_id}: more than {MAX_REDIRECTS} redirects", task_id=task_id, url=url)
+
+    try:
+        return call_with_retries(
+            attempt, method="GET", operation=f"download {task_id}[{index}]", policy=retry, sleep=sleep
+        )
+    except APIError as exc:
+        raise DownloadError(
+            f"result {index} of task {task_id} could not be downloaded: {exc}", task_id=task_id, url=url
+        ) from exc
+
+
+async def adownload_image(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    task_id: str,
+    index: int,
+    count: int,
+    directory: Path,
+    retry: RetryPolicy,
+    max_bytes: int = MAX_IMAGE_BYTES,
+    on_progress: ProgressCallback | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> SavedFile:
+    """The async twin of :func:`download_image` (file writes are small and synchronous)."""
+    start = _start_url(url, task_id)
+
+    async def attempt() -> SavedFile:
+        target = start
+        for _hop in range(MAX_REDIRECTS + 1):
+            request = client.build_request("GET", target)
+            try:
+                response = await client.send(request, stream=True, follow_redirects=False)
+            except httpx.TransportError as exc:
+                raise connection_error(exc, request) from exc
+            try:
+                next_url = redirect_target(response, task_id=task_id)
+                if next_url is not None:
+                    target = next_url
+                    continue
+                if response.status_code == 429 or response.status_code >= 500:
+                    await response.aread()
+                declared = check_response(response, task_id=task_id, index=index, max_bytes=max_bytes)
+                total = _total(response)
+                sink = ImageSink(
+                    directory, task_id=task_id, index=index, declared=declared, max_bytes=max_bytes, url=url
+                )
+                try:
+                    async for chunk in response.aiter_bytes(CHUNK_BYTES):
+                        sink.write(chunk)
+                        if on_progress is not None:
+                            on_progress(DownloadProgress(task_id, index, count, sink.received, total))
+                except httpx.TransportError as exc:
+                    sink.abort()
+                    raise connection_error(exc, request) from exc
+                except BaseException:
+                    sink.abort()
+                    raise
+                return sink.finish()
+            finally:
+                await response.aclose()
+        raise DownloadError(f"task {task_id}: more than {MAX_REDIRECTS} redirects", task_id=task_id, url=url)
+
+    try:
+        return await acall_with_retries(
+            attempt, method="GET", operation=f"download {task_id}[{index}]", policy=retry, sleep=sleep
+        )
+    except APIError as exc:
+        raise DownloadError(
+            f"result {index} of task {task_id} could not be downloaded: {exc}", task_id=task_id, url=url
+        ) from exc

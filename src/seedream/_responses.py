@@ -1,0 +1,223 @@
+"""What the server sends, turned into generated models or typed errors: never a stray exception.
+
+A 200 body is decoded, its shape checked against the *types* the bundled spec
+gives each field, then handed to the generated ``from_dict``. The shape check
+is derived from the spec once (no hand-kept field list) and is deliberately
+tolerant where the issue asks for tolerance:
+
+- unknown fields are kept (``additional_properties``), unknown enum values
+  are kept (open enums, ``is_known`` False), ranges and formats are not
+  judged (response models never reject data over request-side rules);
+- a field sent as ``null`` counts as absent, like a missing optional field;
+- an integer sent as ``5.0`` is taken as ``5`` (JSON Schema calls it an integer).
+
+Anything else (HTML, empty or truncated JSON, a list instead of an object, a
+string where an object belongs) becomes :class:`UnexpectedResponseError`
+carrying status, headers and the raw body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+import httpx
+from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskStatus
+
+from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_for_status
+from ._rules import is_retryable_task_code
+from ._spec import component_schema
+
+__all__ = ["parse_create_response", "parse_task_response", "raise_for_task_status"]
+
+M = TypeVar("M", ImageGenerationResponse, TaskDetailResponse)
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    kind: str | None  # JSON type; None: anything goes
+    nested: dict[str, _Field] | None = None  # properties of an object
+    items: _Field | None = None  # item of an array
+
+
+class _Mismatch(Exception):
+    def __init__(self, expected: str, got: object) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.got = got
+        self.path: list[str] = []
+
+
+def _field(schema: Mapping[str, Any], seen: frozenset[str]) -> _Field:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name in seen:  # a cycle: stop checking there
+            return _Field(None)
+        return _field(component_schema(name), seen | {name})
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return _Field("object", {key: _field(sub, seen) for key, sub in props.items()})
+    if kind == "array":
+        items = schema.get("items")
+        return _Field("array", items=_field(items, seen) if isinstance(items, Mapping) else None)
+    return _Field(kind if kind in ("string", "integer", "number", "boolean") else None)
+
+
+@cache
+def _shape(component: str) -> _Field:
+    return _field(component_schema(component), frozenset({component}))
+
+
+_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "array": "an array",
+    "object": "an object",
+}
+
+
+def _conform(value: Any, field: _Field) -> Any:
+    """``value`` if it has the field's JSON type (maybe normalised), else raises _Mismatch."""
+    kind = field.kind
+    cls = type(value)
+    if kind == "string":
+        if cls is str or isinstance(value, str):
+            return value
+    elif kind == "integer":
+        if cls is int:
+            return value
+        if cls is float and value.is_integer():
+            return int(value)
+    elif kind == "object":
+        if cls is dict:
+            return _conform_object(value, field.nested or {}) if field.nested else value
+    elif kind == "array":
+        if cls is list:
+            item = field.items
+            if item is None or item.kind is None:
+                return value
+            out = value
+            for i, element in enumerate(value):
+                try:
+                    new = _conform(element, item) if element is not None else _raise(item, element)
+                except _Mismatch as exc:
+                    exc.path.insert(0, f"[{i}]")
+                    raise
+                if new is not element:
+                    if out is value:
+                        out = list(value)
+                    out[i] = new
+            return out
+    elif kind == "number":
+        if cls is int or cls is float:
+            return value
+    elif kind == "boolean":
+        if cls is bool:
+            return value
+    else:
+        return value
+    raise _Mismatch(_WORDS[kind], value)
+
+
+def _raise(field: _Field, value: object) -> Any:
+    raise _Mismatch(_WORDS.get(field.kind or "", "a value"), value)
+
+
+def _conform_object(data: dict[str, Any], nested: dict[str, _Field]) -> dict[str, Any]:
+    out = data
+    for key, value in data.items():
+        field = nested.get(key)
+        if field is None:
+            continue  # an extra field: kept as sent
+        if value is None:  # null: as if absent
+            if out is data:
+                out = dict(data)
+            del out[key]
+            continue
+        try:
+            new = _conform(value, field)
+        except _Mismatch as exc:
+            exc.path.insert(0, f".{key}")
+            raise
+        if new is not value:
+            if out is data:
+                out = dict(data)
+            out[key] = new
+    return out
+
+
+def _unusable(response: httpx.Response, reason: str, redact: tuple[str, ...]) -> APIStatusError:
+    return error_for_status(response, reason=reason, redact=redact)
+
+
+def _parse(response: httpx.Response, model: type[M], component: str, redact: tuple[str, ...]) -> M:
+    content = response.content
+    if not content:
+        raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact)
+    try:
+        data = json.loads(content)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, too-long ints, nesting
+        reason = f"HTTP {response.status_code} body is not JSON ({exc.__class__.__name__})"
+        raise _unusable(response, reason, redact) from None
+    if type(data) is not dict:
+        raise _unusable(
+            response, f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object", redact
+        )
+    shape = _shape(component)
+    try:
+        data = _conform_object(data, shape.nested or {})
+    except _Mismatch as exc:
+        where = "body" + "".join(exc.path)
+        raise _unusable(
+            response,
+            f"HTTP {response.status_code} {component}: {where} should be {exc.expected}, got {type(exc.got).__name__}",
+            redact,
+        ) from None
+    try:
+        return model.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # the shape check should make this unreachable
+        raise _unusable(response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact) from None
+
+
+def parse_create_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> ImageGenerationResponse:
+    """A 200 answer to ``POST /v1/images/generations``; it must carry the task ``id`` (or nothing can follow it)."""
+    parsed = _parse(response, ImageGenerationResponse, "ImageGenerationResponse", redact)
+    if not isinstance(parsed.id, str) or not parsed.id:
+        raise _unusable(
+            response, "HTTP 200 for a generation request without a task id: the task cannot be followed", redact
+        )
+    return parsed
+
+
+def parse_task_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> TaskDetailResponse:
+    """A 200 answer to ``GET /v1/tasks/{task_id}``."""
+    return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact)
+
+
+def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
+    """``task`` itself, unless it ended ``failed`` (:class:`TaskFailedError`) or ``cancelled``.
+
+    A cancelled task raises :class:`TaskCancelledError`.
+
+    A failed task's error carries the vendor's ``error.code``/``message`` and
+    whether the vendor calls that code retryable (server side) or not (fix the
+    request).
+    """
+    task_id = task.id if isinstance(task.id, str) else "(no id)"
+    if task.status == TaskStatus.FAILED:
+        error = task.error
+        code = error.code if error and isinstance(error.code, str) else None
+        message = error.message if error and isinstance(error.message, str) else None
+        raise TaskFailedError(
+            task_id=task_id, code=code, message=message, retryable=is_retryable_task_code(code), task=task
+        )
+    if task.status == TaskStatus.CANCELLED:
+        raise TaskCancelledError(f"task {task_id} was cancelled", task_id=task_id)
+    return task

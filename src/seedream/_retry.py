@@ -1,0 +1,228 @@
+"""When to try an API call again, and how long to wait first.
+
+The guarded client makes exactly one attempt; this module decides about the
+next one. The policy is a handful of named constants and one short decision
+ladder (:func:`decide`), shared by the sync and async runners:
+
+1. attempts exhausted                       -> give up
+2. 429 with ``Retry-After`` above the cap   -> give up (retrying sooner than asked is futile)
+3. 429                                      -> retry after ``Retry-After``, else backoff
+4. connection failed before sending         -> retry with backoff (the server never saw it)
+5. GET: 5xx, timeout, connection lost       -> retry with backoff (reading twice is harmless)
+6. POST: 5xx, timeout, connection lost      -> give up, unless ``replay_unsafe_posts``
+7. anything else (4xx, bad body)            -> give up
+
+Why POSTs are special: every generation request pre-charges credits for
+``n`` images and the API documents no idempotency key. After a read timeout,
+a dropped connection or a 5xx the server may already have created (and
+charged) the task, so a replay can pay twice for one picture. Only a 429 (the
+request was refused) and a connection failure that provably happened before
+the request left the process are safe. ``replay_unsafe_posts=True`` restores
+the other retries for callers who accept that risk knowingly.
+
+Every decision is logged at DEBUG on the ``seedream.retry`` logger with the
+attempt number, the error class, status and code: never headers, bodies or
+the key. ``sleep``, ``clock`` and ``rng`` are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from ._errors import APIConnectionError, APIStatusError, RateLimitError
+
+__all__ = [
+    "BACKOFF_BASE_SECONDS",
+    "BACKOFF_CAP_SECONDS",
+    "JITTER_FRACTION",
+    "MAX_ATTEMPTS",
+    "RETRY_AFTER_CAP_SECONDS",
+    "Decision",
+    "RetryPolicy",
+    "acall_with_retries",
+    "backoff_delay",
+    "call_with_retries",
+    "decide",
+]
+
+logger = logging.getLogger("seedream.retry")
+
+#: Attempts in all, the first one included.
+MAX_ATTEMPTS = 4
+#: Delay before the second attempt; doubles with each further attempt.
+BACKOFF_BASE_SECONDS = 0.5
+#: No backoff delay exceeds this.
+BACKOFF_CAP_SECONDS = 8.0
+#: A delay is drawn from [delay * (1 - JITTER_FRACTION), delay] so that many clients do not retry in step.
+JITTER_FRACTION = 0.5
+#: The longest ``Retry-After`` honoured; a server asking for more gets the error passed on instead.
+RETRY_AFTER_CAP_SECONDS = 30.0
+
+Method = Literal["GET", "POST"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The retry constants as one value; ``RetryPolicy()`` is the documented default.
+
+    ``replay_unsafe_posts``: also retry a POST after a read timeout, a lost
+    connection or a 5xx. Off by default because the first request may have
+    created and charged a task the client never heard of; a replay can then
+    be charged a second time.
+    """
+
+    max_attempts: int = MAX_ATTEMPTS
+    base_delay: float = BACKOFF_BASE_SECONDS
+    max_delay: float = BACKOFF_CAP_SECONDS
+    jitter: float = JITTER_FRACTION
+    retry_after_cap: float = RETRY_AFTER_CAP_SECONDS
+    replay_unsafe_posts: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts: must be at least 1 (got {self.max_attempts})")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError(f"jitter: must lie in [0, 1] (got {self.jitter})")
+        if self.base_delay < 0 or self.max_delay < 0 or self.retry_after_cap < 0:
+            raise ValueError("base_delay, max_delay, retry_after_cap: must not be negative")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one failed attempt: retry after ``delay`` seconds, or give up. ``reason`` is for the log."""
+
+    retry: bool
+    delay: float
+    reason: str
+
+
+def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Exponential backoff with jitter after failed attempt number ``attempt`` (1-based)."""
+    ceiling = min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
+    return ceiling * (1.0 - policy.jitter * rng.random())
+
+
+def _status(error: BaseException) -> int | None:
+    return error.status if isinstance(error, APIStatusError) else None
+
+
+def decide(
+    error: BaseException,
+    *,
+    method: Method,
+    attempt: int,
+    policy: RetryPolicy,
+    rng: random.Random,
+    remaining: float | None = None,
+) -> Decision:
+    """Whether to retry after ``error`` ended attempt number ``attempt``; ``remaining`` is the caller's time left."""
+    status = _status(error)
+    decision: Decision
+    if attempt >= policy.max_attempts:
+        decision = Decision(False, 0.0, f"{attempt} of {policy.max_attempts} attempts used")
+    elif isinstance(error, RateLimitError) and error.retry_after is not None:
+        if error.retry_after > policy.retry_after_cap:
+            decision = Decision(
+                False, 0.0, f"Retry-After {error.retry_after:g}s exceeds the cap of {policy.retry_after_cap:g}s"
+            )
+        else:
+            decision = Decision(True, error.retry_after, f"429, honouring Retry-After {error.retry_after:g}s")
+    elif isinstance(error, RateLimitError):
+        decision = Decision(True, backoff_delay(attempt, policy, rng), "429 without Retry-After, backing off")
+    elif isinstance(error, APIConnectionError) and not error.request_sent:
+        decision = Decision(True, backoff_delay(attempt, policy, rng), "connection failed before the request was sent")
+    elif isinstance(error, APIConnectionError) or (status is not None and status >= 500):
+        what = f"HTTP {status}" if status is not None else type(error).__name__
+        if method == "GET":
+            decision = Decision(True, backoff_delay(attempt, policy, rng), f"{what} on a GET, safe to repeat")
+        elif policy.replay_unsafe_posts:
+            decision = Decision(
+                True, backoff_delay(attempt, policy, rng), f"{what} on a POST, replaying: replay_unsafe_posts is set"
+            )
+        else:
+            decision = Decision(False, 0.0, f"{what} on a POST: the task may exist and be charged, never replayed")
+    else:
+        decision = Decision(False, 0.0, f"{type(error).__name__} is not transient")
+    if decision.retry and remaining is not None and decision.delay > remaining:
+        decision = Decision(False, 0.0, f"waiting {decision.delay:.2f}s would pass the deadline")
+    return decision
+
+
+def _log(operation: str, attempt: int, error: BaseException, decision: Decision) -> None:
+    code = getattr(error, "code", None)
+    status = _status(error)
+    verdict = f"retry in {decision.delay:.2f}s" if decision.retry else "give up"
+    logger.debug(
+        "%s attempt %d failed (%s%s%s): %s, %s",
+        operation,
+        attempt,
+        type(error).__name__,
+        f" {status}" if status is not None else "",
+        f" {code}" if isinstance(code, str) else "",
+        verdict,
+        decision.reason,
+    )
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    method: Method,
+    operation: str,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+    deadline: float | None = None,
+) -> T:
+    """Run ``call`` until it succeeds or :func:`decide` gives up; then its last error propagates.
+
+    ``deadline`` is a ``clock()`` value after which no retry is started.
+    """
+    rng = rng or random.Random()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call()
+        except (APIStatusError, APIConnectionError) as error:
+            remaining = None if deadline is None else deadline - clock()
+            decision = decide(error, method=method, attempt=attempt, policy=policy, rng=rng, remaining=remaining)
+            _log(operation, attempt, error, decision)
+            if not decision.retry:
+                raise
+        sleep(decision.delay)
+
+
+async def acall_with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    method: Method,
+    operation: str,
+    policy: RetryPolicy,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+    deadline: float | None = None,
+) -> T:
+    """The async twin of :func:`call_with_retries`."""
+    rng = rng or random.Random()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await call()
+        except (APIStatusError, APIConnectionError) as error:
+            remaining = None if deadline is None else deadline - clock()
+            decision = decide(error, method=method, attempt=attempt, policy=policy, rng=rng, remaining=remaining)
+            _log(operation, attempt, error, decision)
+            if not decision.retry:
+                raise
+        await sleep(decision.delay)

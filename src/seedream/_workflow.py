@@ -1,0 +1,970 @@
+"""The high-level client: from a prompt to checked files on disk, with nothing paid for ever lost.
+
+:class:`Seedream` and :class:`AsyncSeedream` have the same methods:
+
+* ``submit(prompt, ...)``: validate, write the ledger, POST once (retried only
+  when provably safe, see :mod:`seedream._retry`), write the task id; returns
+  the ``ImageGenerationResponse``.
+* ``wait(task_or_id, timeout=..., on_progress=...)``: poll on the schedule of
+  :mod:`seedream._polling` until the task ends; returns the completed
+  ``TaskDetailResponse`` or raises ``TaskFailedError`` / ``TaskCancelledError``
+  / ``WaitTimeoutError``.
+* ``download(task, directory, on_progress=...)``: save every result (see
+  :mod:`seedream._download`); returns the :class:`SavedFile` list.
+* ``generate(prompt, directory=..., ...)``: the three in a row.
+* ``resume(directory=None)``: finish every ledger task of this base URL not yet
+  downloaded whose links have not expired.
+* ``confirm_callback(body)``: parse a callback body, then re-fetch the task by
+  id and return what the API says (callbacks carry no signature).
+
+Everything below the public names is shared by the twins: the loops differ
+only in ``await``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
+from seedream_client.types import Unset
+
+from ._download import (
+    MAX_IMAGE_BYTES,
+    DownloadProgress,
+    SavedFile,
+    adownload_image,
+    download_image,
+    remove_partials,
+    sha256_of,
+)
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    DownloadError,
+    LedgerError,
+    LinkExpiredError,
+    NotFoundError,
+    RateLimitError,
+    RequestValidationError,
+    SeedreamError,
+    TaskCancelledError,
+    TaskFailedError,
+    UnexpectedResponseError,
+    WaitTimeoutError,
+)
+from ._ledger import Ledger, LedgerEntry, TaskState
+from ._polling import PollPolicy, PollScheduler
+from ._retry import RetryPolicy, acall_with_retries, call_with_retries
+from ._rules import is_retryable_task_code
+
+if TYPE_CHECKING:
+    from ._client import AsyncSeedreamAPI, SeedreamAPI
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_WAIT_TIMEOUT_SECONDS",
+    "AsyncSeedream",
+    "Generation",
+    "ResumeOutcome",
+    "Seedream",
+    "parse_callback",
+]
+
+logger = logging.getLogger("seedream.workflow")
+
+DEFAULT_BASE_URL = "https://api.evolink.ai"
+#: How long ``wait`` waits by default; the task itself goes on afterwards.
+DEFAULT_WAIT_TIMEOUT_SECONDS = 600.0
+_TASK_ID_PREFIX = "task-unified-"
+
+TaskRef = str | ImageGenerationResponse | TaskDetailResponse
+WaitCallback = Callable[[TaskDetailResponse], None]
+DownloadCallback = Callable[[DownloadProgress], None]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What ``generate`` returns: the completed task and its saved files."""
+
+    task: TaskDetailResponse
+    files: list[SavedFile]
+
+
+@dataclass(frozen=True)
+class ResumeOutcome:
+    """What ``resume`` did with one ledger row.
+
+    ``state``: ``downloaded``, ``failed``, ``cancelled``, ``expired``,
+    ``timeout`` (still running; resume again later), ``error`` (see
+    ``message``), ``skipped`` (no directory recorded or given) or
+    ``unconfirmed`` (a POST whose outcome is unknown: the task may exist and
+    be charged; only the EvoLink dashboard can tell).
+    """
+
+    task_id: str | None
+    state: str
+    files: list[SavedFile] = field(default_factory=list)
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "state": self.state,
+            "files": [f.to_dict() for f in self.files],
+            "message": self.message,
+        }
+
+
+# -- shared pieces ---------------------------------------------------------------------------------------------------
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The argument, else ``$SEEDREAM_BASE_URL``, else the real API."""
+    return (base_url or os.environ.get("SEEDREAM_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
+def _value(value: object) -> Any:
+    return None if isinstance(value, Unset) else value
+
+
+def _status(task: ImageGenerationResponse | TaskDetailResponse) -> str | None:
+    status = _value(task.status)
+    return None if status is None else str(status)
+
+
+def _estimate(task: ImageGenerationResponse | TaskDetailResponse) -> int | None:
+    info = _value(task.task_info)
+    estimate = None if info is None else _value(info.estimated_time)
+    return estimate if isinstance(estimate, int) and not isinstance(estimate, bool) else None
+
+
+def _task_id(task: TaskRef) -> str:
+    task_id = task if isinstance(task, str) else _value(task.id)
+    if not isinstance(task_id, str) or not task_id:
+        raise RequestValidationError("task_id", task_id, "a non-empty task id string is required")
+    return task_id
+
+
+def parse_callback(body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
+    """A callback body as the task model. Not to be trusted as it stands: see ``confirm_callback``."""
+    data: object = body
+    if isinstance(body, (bytes, str)):
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise RequestValidationError("callback body", _snippet(body), "must be a JSON object") from None
+    if not isinstance(data, Mapping):
+        raise RequestValidationError("callback body", _snippet(data), "must be a JSON object")
+    task_id = data.get("id")
+    if not isinstance(task_id, str) or not task_id.startswith(_TASK_ID_PREFIX):
+        raise RequestValidationError("callback body.id", task_id, f"must be a task id starting {_TASK_ID_PREFIX!r}")
+    try:
+        return TaskDetailResponse.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RequestValidationError("callback body", _snippet(data), f"must have the task shape ({exc})") from None
+
+
+def _snippet(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _may_exist(error: BaseException) -> bool:
+    """Whether a failed POST may still have created (and charged) a task."""
+    if isinstance(error, RateLimitError):
+        return False
+    if isinstance(error, APIConnectionError):
+        return error.request_sent
+    if isinstance(error, UnexpectedResponseError):
+        return error.status < 400 or error.status >= 500  # a 2xx with a bad body most likely created it
+    if isinstance(error, APIStatusError):
+        return error.status >= 500
+    return True  # interrupted mid-request: unknown
+
+
+def _task_failure(task_id: str, detail: TaskDetailResponse) -> SeedreamError | None:
+    status = _status(detail)
+    if status == "failed":
+        error = _value(detail.error)
+        code = None if error is None else _value(error.code)
+        message = None if error is None else _value(error.message)
+        return TaskFailedError(
+            task_id=task_id, code=code, message=message, retryable=is_retryable_task_code(code), task=detail
+        )
+    if status == "cancelled":
+        return TaskCancelledError(f"task {task_id} was cancelled", task_id=task_id)
+    return None
+
+
+class _WaitPlan:
+    """The deadline and the poll times of one ``wait``: pure bookkeeping, no I/O."""
+
+    def __init__(
+        self,
+        task_id: str,
+        *,
+        now: float,
+        timeout: float,
+        origin: float,
+        estimate: int | None,
+        poll_first_now: bool,
+        policy: PollPolicy,
+        rng: random.Random,
+    ) -> None:
+        if timeout <= 0:
+            raise RequestValidationError("timeout", timeout, "must be a positive number of seconds")
+        self.task_id = task_id
+        self.origin = origin
+        self.deadline = now + timeout
+        self.scheduler = PollScheduler(estimated_time=estimate, policy=policy, rng=rng)
+        first = now if poll_first_now else max(now, origin + self.scheduler.first_poll_at())
+        self.next_at = min(first, self.deadline)
+        self.last_status: str | None = None
+        self.polls = 0
+
+    def delay(self, now: float) -> float:
+        return max(0.0, self.next_at - now)
+
+    def after_poll(self, detail: TaskDetailResponse, now: float) -> TaskDetailResponse | None:
+        """The completed task, None to poll again at ``next_at``, or the task's end as an exception."""
+        self.polls += 1
+        status = _status(detail)
+        self.last_status = status
+        if status == "completed":
+            return detail
+        failure = _task_failure(self.task_id, detail)
+        if failure is not None:
+            raise failure
+        if now >= self.deadline:
+            raise WaitTimeoutError(
+                f"task {self.task_id} still {status or 'unknown'} when the wait timed out; "
+                "it goes on: wait for it again or run `seedream resume` later",
+                task_id=self.task_id,
+                last_status=status,
+            )
+        elapsed = now - self.origin
+        progress = _value(detail.progress)
+        self.scheduler.observe(elapsed, progress if isinstance(progress, int) else None, _estimate(detail))
+        self.next_at = min(now + self.scheduler.next_delay(elapsed), self.deadline)
+        logger.debug("task %s is %s (%s%%); next poll in %.2fs", self.task_id, status, progress, self.next_at - now)
+        return None
+
+
+class _Core:
+    """State and bookkeeping shared by the sync and async clients."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        ledger: Ledger | str | os.PathLike[str] | None,
+        retry: RetryPolicy | None,
+        polling: PollPolicy | None,
+        max_image_bytes: int,
+        clock: Callable[[], float],
+        rng: random.Random | None,
+    ) -> None:
+        self.base_url = resolve_base_url(base_url)
+        self._owns_ledger = not isinstance(ledger, Ledger)
+        self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+        self.retry = retry or RetryPolicy()
+        self.polling = polling or PollPolicy()
+        self.max_image_bytes = max_image_bytes
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._submitted: dict[str, float] = {}  # task id -> clock() at submit, for the poll schedule
+
+    def close_ledger(self) -> None:
+        if self._owns_ledger:
+            self.ledger.close()
+
+    def record_intent(self, body: Mapping[str, Any], directory: str | os.PathLike[str] | None) -> str:
+        return self.ledger.record_intent(base_url=self.base_url, params=body, directory=directory)
+
+    def record_response(self, local_id: str, response: ImageGenerationResponse) -> str:
+        task_id = _value(response.id)
+        if not isinstance(task_id, str) or not task_id:
+            self.ledger.record_submit_failed(local_id, may_exist=True, error="the response carried no task id")
+            raise UnexpectedResponseError("the generation response carried no task id", status=200)
+        created = _value(response.created)
+        try:
+            self.ledger.record_submitted(
+                local_id,
+                task_id=task_id,
+                status=_status(response),
+                created=created if isinstance(created, int) else None,
+                estimated_time=_estimate(response),
+            )
+        except LedgerError as error:  # the task exists and is paid for: its id must not be lost with the error
+            raise LedgerError(f"task {task_id} was created but could not be recorded: {error}") from error
+        self._submitted[task_id] = self.clock()
+        return task_id
+
+    def record_submit_failure(self, local_id: str, error: BaseException) -> None:
+        may_exist = _may_exist(error)
+        self.ledger.record_submit_failed(local_id, may_exist=may_exist, error=f"{type(error).__name__}: {error}")
+        if may_exist:
+            logger.warning(
+                "the generation request failed after it may have reached the server (%s); the task may exist "
+                "and be charged: it is recorded as unconfirmed in the ledger",
+                type(error).__name__,
+            )
+
+    def record_detail(self, detail: TaskDetailResponse) -> None:
+        task_id = _value(detail.id)
+        if not isinstance(task_id, str):
+            return
+        error = _value(detail.error)
+        results = _value(detail.results)
+        progress = _value(detail.progress)
+        created = _value(detail.created)
+        self.ledger.record_task(
+            task_id,
+            base_url=self.base_url,
+            status=_status(detail),
+            progress=progress if isinstance(progress, int) else None,
+            results=results if isinstance(results, list) else None,
+            estimated_time=_estimate(detail),
+            created=created if isinstance(created, int) else None,
+            error_code=None if error is None else _value(error.code),
+            error_message=None if error is None else _value(error.message),
+        )
+
+    def plan(self, task: TaskRef, timeout: float) -> _WaitPlan:
+        task_id = _task_id(task)
+        now = self.clock()
+        model = None if isinstance(task, str) else task
+        running = model is not None and _status(model) in ("pending", "processing")
+        return _WaitPlan(
+            task_id,
+            now=now,
+            timeout=timeout,
+            origin=self._origin(task_id, model, now),
+            estimate=None if model is None else _estimate(model),
+            poll_first_now=not running,
+            policy=self.polling,
+            rng=self.rng,
+        )
+
+    def _origin(self, task_id: str, model: ImageGenerationResponse | TaskDetailResponse | None, now: float) -> float:
+        """``clock()`` value at which the task was created, as well as we know it."""
+        if task_id in self._submitted:
+            return self._submitted[task_id]
+        entry = self.ledger.get(task_id)
+        unix = entry.submitted_at if entry is not None else None
+        if unix is None and model is not None and isinstance(_value(model.created), int):
+            unix = float(model.created)  # type: ignore[arg-type]
+        if unix is None:
+            return now
+        return now - max(0.0, time.time() - unix)
+
+    def completed_detail(self, task_id: str, detail: TaskDetailResponse) -> list[str]:
+        status = _status(detail)
+        if status != "completed":
+            failure = _task_failure(task_id, detail)
+            if failure is not None:
+                raise failure
+            raise DownloadError(
+                f"task {task_id} is {status or 'in an unknown state'}, not completed: wait for it first"
+            )
+        results = _value(detail.results)
+        if not isinstance(results, list) or not results:
+            raise DownloadError(f"task {task_id} completed without result URLs", task_id=task_id)
+        return [str(url) for url in results]
+
+    def already_saved(self, task_id: str, directory: Path) -> dict[int, SavedFile]:
+        """Files of ``task_id`` saved earlier into ``directory`` that are still intact on disk."""
+        entry = self.ledger.get(task_id)
+        saved: dict[int, SavedFile] = {}
+        for item in entry.files if entry is not None else []:
+            path = Path(item.path)
+            if path.parent == directory and sha256_of(path) == item.sha256:
+                saved[item.index] = SavedFile(
+                    task_id, item.index, path, item.sha256, item.size, item.media_type, item.width, item.height
+                )
+        return saved
+
+    def resume_targets(
+        self, directory: str | os.PathLike[str] | None
+    ) -> tuple[list[tuple[LedgerEntry, Path]], list[ResumeOutcome]]:
+        todo: list[tuple[LedgerEntry, Path]] = []
+        done: list[ResumeOutcome] = []
+        for entry in self.ledger.resumable(base_url=self.base_url):
+            target = entry.directory or (None if directory is None else str(directory))
+            if target is None:
+                done.append(ResumeOutcome(entry.task_id, "skipped", message="no output directory recorded or given"))
+                continue
+            todo.append((entry, Path(target).expanduser().resolve()))
+        for entry in self.ledger.stale(base_url=self.base_url):
+            if entry.state in (TaskState.INTENT, TaskState.UNCONFIRMED):
+                done.append(
+                    ResumeOutcome(
+                        entry.task_id,
+                        "unconfirmed",
+                        message=f"request of {_iso(entry.intent_at)} got no answer: it may have created a charged "
+                        "task; check the EvoLink dashboard",
+                    )
+                )
+            else:
+                self.ledger.record_expired(entry.task_id or "", "result links expired before download")
+                done.append(ResumeOutcome(entry.task_id, "expired", message="result links expired before download"))
+        return todo, done
+
+    def resume_failure(self, task_id: str, error: SeedreamError) -> ResumeOutcome:
+        if isinstance(error, TaskFailedError):
+            return ResumeOutcome(task_id, "failed", message=str(error))
+        if isinstance(error, TaskCancelledError):
+            return ResumeOutcome(task_id, "cancelled", message=str(error))
+        if isinstance(error, WaitTimeoutError):
+            return ResumeOutcome(task_id, "timeout", message=str(error))
+        if isinstance(error, (LinkExpiredError, NotFoundError)):
+            self.ledger.record_expired(task_id, str(error))
+            return ResumeOutcome(task_id, "expired", message=str(error))
+        return ResumeOutcome(task_id, "error", message=f"{type(error).__name__}: {error}")
+
+
+def _iso(unix: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
+
+
+def _download_client_kwargs() -> dict[str, Any]:
+    # Plain client: result links are signed storage URLs; the API key must never go there.
+    return {"timeout": httpx.Timeout(60.0, connect=10.0), "follow_redirects": False}
+
+
+_BUILD_KEYS = (
+    "n",
+    "size",
+    "quality",
+    "image_urls",
+    "output_format",
+    "web_search",
+    "callback_url",
+    "prompt_priority",
+    "extra_body",
+)
+
+
+# -- sync ------------------------------------------------------------------------------------------------------------
+
+
+class Seedream:
+    """High-level synchronous client (see the module docstring).
+
+    ``api_key``: argument or ``$EVOLINK_API_KEY``. ``base_url``: argument,
+    ``$SEEDREAM_BASE_URL`` or the real API. ``ledger``: a :class:`Ledger`, a
+    path, or None for the default location. ``transport``/``http_client`` go
+    to the guarded client; ``download_transport`` to the (key-less) download
+    client. ``polling`` sets the poll schedule (``PollPolicy().scaled(0.1)``
+    for a simulator running at ``time_scale=0.1``). ``sleep``,
+    ``clock`` (monotonic) and ``rng`` are injectable for tests. ``api``
+    replaces the guarded client entirely (tests).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        ledger: Ledger | str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        download_transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        polling: PollPolicy | None = None,
+        max_image_bytes: int = MAX_IMAGE_BYTES,
+        allow_internal_callbacks: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        api: SeedreamAPI | None = None,
+    ) -> None:
+        self._core = _Core(
+            base_url=base_url,
+            ledger=ledger,
+            retry=retry,
+            polling=polling,
+            max_image_bytes=max_image_bytes,
+            clock=clock,
+            rng=rng,
+        )
+        self._sleep = sleep
+        try:
+            if api is None:
+                from ._client import SeedreamAPI
+
+                api = SeedreamAPI(
+                    api_key,
+                    base_url=self._core.base_url,
+                    timeout=timeout,
+                    http_client=http_client,
+                    transport=transport,
+                    allow_internal_callbacks=allow_internal_callbacks,
+                )
+            self.api = api
+            self._downloads = httpx.Client(transport=download_transport, **_download_client_kwargs())
+        except BaseException:
+            self._core.close_ledger()
+            raise
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._core.ledger
+
+    def close(self) -> None:
+        self._downloads.close()
+        self.api.close()
+        self._core.close_ledger()
+
+    def __enter__(self) -> Seedream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def submit(
+        self,
+        prompt: str,
+        *,
+        n: int | None = None,
+        size: str | None = None,
+        quality: str | None = None,
+        image_urls: Sequence[str] | None = None,
+        output_format: str | None = None,
+        web_search: bool = False,
+        callback_url: str | None = None,
+        prompt_priority: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> ImageGenerationResponse:
+        """Validate, record, POST; returns once the task id is in the ledger.
+
+        ``directory`` is where ``resume`` will put the images if this process
+        does not get to download them. Retries follow :mod:`seedream._retry`:
+        a POST is repeated only when the server cannot have acted on it.
+        """
+        body = self.api.build_body(
+            prompt,
+            n=n,
+            size=size,
+            quality=quality,
+            image_urls=list(image_urls) if image_urls is not None else None,
+            output_format=output_format,
+            web_search=web_search,
+            callback_url=callback_url,
+            prompt_priority=prompt_priority,
+            extra_body=extra_body,
+        )
+        local_id = self._core.record_intent(body, directory)
+        try:
+            response = call_with_retries(
+                lambda: self.api.create_generation_from_body(body),
+                method="POST",
+                operation="POST /v1/images/generations",
+                policy=self._core.retry,
+                sleep=self._sleep,
+                clock=self._core.clock,
+                rng=self._core.rng,
+            )
+        except BaseException as error:
+            self._core.record_submit_failure(local_id, error)
+            raise
+        self._core.record_response(local_id, response)
+        return response
+
+    def get(self, task: TaskRef, *, deadline: float | None = None) -> TaskDetailResponse:
+        """One task query (retried per the GET policy), recorded in the ledger."""
+        task_id = _task_id(task)
+        detail = call_with_retries(
+            lambda: self.api.get_task(task_id),
+            method="GET",
+            operation="GET /v1/tasks/{id}",
+            policy=self._core.retry,
+            sleep=self._sleep,
+            clock=self._core.clock,
+            rng=self._core.rng,
+            deadline=deadline,
+        )
+        self._core.record_detail(detail)
+        return detail
+
+    def wait(
+        self,
+        task: TaskRef,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+    ) -> TaskDetailResponse:
+        """Poll until the task ends; returns it completed, or raises its failure or ``WaitTimeoutError``."""
+        plan = self._core.plan(task, timeout)
+        while True:
+            delay = plan.delay(self._core.clock())
+            if delay > 0:
+                self._sleep(delay)
+            detail = self.get(plan.task_id, deadline=plan.deadline)
+            if on_progress is not None:
+                on_progress(detail)
+            done = plan.after_poll(detail, self._core.clock())
+            if done is not None:
+                return done
+
+    def download(
+        self,
+        task: TaskRef,
+        directory: str | os.PathLike[str],
+        *,
+        on_progress: DownloadCallback | None = None,
+    ) -> list[SavedFile]:
+        """Save every result image of a completed task into ``directory``; files already saved there are kept."""
+        task_id = _task_id(task)
+        detail = task if isinstance(task, TaskDetailResponse) and _status(task) == "completed" else self.get(task_id)
+        if detail is task:
+            self._core.record_detail(detail)
+        urls = self._core.completed_detail(task_id, detail)
+        target = Path(directory).expanduser().resolve()
+        target.mkdir(parents=True, exist_ok=True)
+        self._core.ledger.record_directory(task_id, target)
+        saved = self._core.already_saved(task_id, target)
+        for index, url in enumerate(urls):
+            if index in saved:
+                continue
+            try:
+                saved[index] = download_image(
+                    self._downloads,
+                    url,
+                    task_id=task_id,
+                    index=index,
+                    count=len(urls),
+                    directory=target,
+                    retry=self._core.retry,
+                    max_bytes=self._core.max_image_bytes,
+                    on_progress=on_progress,
+                    sleep=self._sleep,
+                )
+            except LinkExpiredError as error:
+                self._core.ledger.record_expired(task_id, str(error))
+                raise
+            self._core.ledger.record_file(saved[index])
+        self._core.ledger.record_downloaded(task_id, directory=target)
+        return [saved[index] for index in sorted(saved)]
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        directory: str | os.PathLike[str] = ".",
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+        on_download: DownloadCallback | None = None,
+        **params: Any,
+    ) -> Generation:
+        """``submit`` + ``wait`` + ``download``; ``params`` are ``submit``'s keywords."""
+        _check_params(params)
+        response = self.submit(prompt, directory=directory, **params)
+        task = self.wait(response, timeout=timeout, on_progress=on_progress)
+        files = self.download(task, directory, on_progress=on_download)
+        return Generation(task=task, files=files)
+
+    def resume(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+        on_download: DownloadCallback | None = None,
+    ) -> list[ResumeOutcome]:
+        """Finish every ledger task of this base URL not yet downloaded whose links have not expired.
+
+        Each task goes to the directory recorded at submit time, else
+        ``directory``. Failures are reported per task, never raised.
+        """
+        todo, outcomes = self._core.resume_targets(directory)
+        for entry, target in todo:
+            task_id = entry.task_id or ""
+            remove_partials(target, task_id)
+            try:
+                task = self.wait(task_id, timeout=timeout, on_progress=on_progress)
+                files = self.download(task, target, on_progress=on_download)
+            except SeedreamError as error:
+                outcomes.append(self._core.resume_failure(task_id, error))
+            else:
+                outcomes.append(ResumeOutcome(task_id, "downloaded", files))
+        return outcomes
+
+    def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
+        """Parse a callback body, then return the task as the API reports it when asked by id.
+
+        The callback itself is never trusted: anyone who learns the callback
+        URL can post to it, and no signature is documented.
+        """
+        claimed = parse_callback(body)
+        detail = self.get(_task_id(claimed))
+        if _status(detail) != _status(claimed):
+            logger.debug("callback for %s claimed %s; the API says %s", detail.id, claimed.status, detail.status)
+        return detail
+
+
+# -- async -----------------------------------------------------------------------------------------------------------
+
+
+class AsyncSeedream:
+    """The asynchronous twin of :class:`Seedream`: the same constructor and method names, awaitable."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        ledger: Ledger | str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        download_transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        polling: PollPolicy | None = None,
+        max_image_bytes: int = MAX_IMAGE_BYTES,
+        allow_internal_callbacks: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        api: AsyncSeedreamAPI | None = None,
+    ) -> None:
+        self._core = _Core(
+            base_url=base_url,
+            ledger=ledger,
+            retry=retry,
+            polling=polling,
+            max_image_bytes=max_image_bytes,
+            clock=clock,
+            rng=rng,
+        )
+        self._sleep = sleep
+        try:
+            if api is None:
+                from ._client import AsyncSeedreamAPI
+
+                api = AsyncSeedreamAPI(
+                    api_key,
+                    base_url=self._core.base_url,
+                    timeout=timeout,
+                    http_client=http_client,
+                    transport=transport,
+                    allow_internal_callbacks=allow_internal_callbacks,
+                )
+            self.api = api
+            self._downloads = httpx.AsyncClient(transport=download_transport, **_download_client_kwargs())
+        except BaseException:
+            self._core.close_ledger()
+            raise
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._core.ledger
+
+    async def close(self) -> None:
+        await self._downloads.aclose()
+        await self.api.close()
+        self._core.close_ledger()
+
+    async def __aenter__(self) -> AsyncSeedream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def submit(
+        self,
+        prompt: str,
+        *,
+        n: int | None = None,
+        size: str | None = None,
+        quality: str | None = None,
+        image_urls: Sequence[str] | None = None,
+        output_format: str | None = None,
+        web_search: bool = False,
+        callback_url: str | None = None,
+        prompt_priority: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> ImageGenerationResponse:
+        """See :meth:`Seedream.submit`."""
+        body = self.api.build_body(
+            prompt,
+            n=n,
+            size=size,
+            quality=quality,
+            image_urls=list(image_urls) if image_urls is not None else None,
+            output_format=output_format,
+            web_search=web_search,
+            callback_url=callback_url,
+            prompt_priority=prompt_priority,
+            extra_body=extra_body,
+        )
+        local_id = self._core.record_intent(body, directory)
+        try:
+            response = await acall_with_retries(
+                lambda: self.api.create_generation_from_body(body),
+                method="POST",
+                operation="POST /v1/images/generations",
+                policy=self._core.retry,
+                sleep=self._sleep,
+                clock=self._core.clock,
+                rng=self._core.rng,
+            )
+        except BaseException as error:
+            self._core.record_submit_failure(local_id, error)
+            raise
+        self._core.record_response(local_id, response)
+        return response
+
+    async def get(self, task: TaskRef, *, deadline: float | None = None) -> TaskDetailResponse:
+        """See :meth:`Seedream.get`."""
+        task_id = _task_id(task)
+        detail = await acall_with_retries(
+            lambda: self.api.get_task(task_id),
+            method="GET",
+            operation="GET /v1/tasks/{id}",
+            policy=self._core.retry,
+            sleep=self._sleep,
+            clock=self._core.clock,
+            rng=self._core.rng,
+            deadline=deadline,
+        )
+        self._core.record_detail(detail)
+        return detail
+
+    async def wait(
+        self,
+        task: TaskRef,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+    ) -> TaskDetailResponse:
+        """See :meth:`Seedream.wait`."""
+        plan = self._core.plan(task, timeout)
+        while True:
+            delay = plan.delay(self._core.clock())
+            if delay > 0:
+                await self._sleep(delay)
+            detail = await self.get(plan.task_id, deadline=plan.deadline)
+            if on_progress is not None:
+                on_progress(detail)
+            done = plan.after_poll(detail, self._core.clock())
+            if done is not None:
+                return done
+
+    async def download(
+        self,
+        task: TaskRef,
+        directory: str | os.PathLike[str],
+        *,
+        on_progress: DownloadCallback | None = None,
+    ) -> list[SavedFile]:
+        """See :meth:`Seedream.download`."""
+        task_id = _task_id(task)
+        if isinstance(task, TaskDetailResponse) and _status(task) == "completed":
+            detail = task
+            self._core.record_detail(detail)
+        else:
+            detail = await self.get(task_id)
+        urls = self._core.completed_detail(task_id, detail)
+        target = Path(directory).expanduser().resolve()
+        target.mkdir(parents=True, exist_ok=True)
+        self._core.ledger.record_directory(task_id, target)
+        saved = self._core.already_saved(task_id, target)
+        for index, url in enumerate(urls):
+            if index in saved:
+                continue
+            try:
+                saved[index] = await adownload_image(
+                    self._downloads,
+                    url,
+                    task_id=task_id,
+                    index=index,
+                    count=len(urls),
+                    directory=target,
+                    retry=self._core.retry,
+                    max_bytes=self._core.max_image_bytes,
+                    on_progress=on_progress,
+                    sleep=self._sleep,
+                )
+            except LinkExpiredError as error:
+                self._core.ledger.record_expired(task_id, str(error))
+                raise
+            self._core.ledger.record_file(saved[index])
+        self._core.ledger.record_downloaded(task_id, directory=target)
+        return [saved[index] for index in sorted(saved)]
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        directory: str | os.PathLike[str] = ".",
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+        on_download: DownloadCallback | None = None,
+        **params: Any,
+    ) -> Generation:
+        """See :meth:`Seedream.generate`."""
+        _check_params(params)
+        response = await self.submit(prompt, directory=directory, **params)
+        task = await self.wait(response, timeout=timeout, on_progress=on_progress)
+        files = await self.download(task, directory, on_progress=on_download)
+        return Generation(task=task, files=files)
+
+    async def resume(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+        on_download: DownloadCallback | None = None,
+    ) -> list[ResumeOutcome]:
+        """See :meth:`Seedream.resume`."""
+        todo, outcomes = self._core.resume_targets(directory)
+        for entry, target in todo:
+            task_id = entry.task_id or ""
+            remove_partials(target, task_id)
+            try:
+                task = await self.wait(task_id, timeout=timeout, on_progress=on_progress)
+                files = await self.download(task, target, on_progress=on_download)
+            except SeedreamError as error:
+                outcomes.append(self._core.resume_failure(task_id, error))
+            else:
+                outcomes.append(ResumeOutcome(task_id, "downloaded", files))
+        return outcomes
+
+    async def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
+        """See :meth:`Seedream.confirm_callback`."""
+        claimed = parse_callback(body)
+        detail = await self.get(_task_id(claimed))
+        if _status(detail) != _status(claimed):
+            logger.debug("callback for %s claimed %s; the API says %s", detail.id, claimed.status, detail.status)
+        return detail
+
+
+def _check_params(params: Mapping[str, Any]) -> None:
+    unknown = sorted(set(params) - set(_BUILD_KEYS))
+    if unknown:
+        raise RequestValidationError(
+            unknown[0], params[unknown[0]], f"not a generation parameter ({', '.join(_BUILD_KEYS)})"
+        )
