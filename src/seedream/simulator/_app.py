@@ -118,7 +118,9 @@ class SimulatorApp:
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Counted before the answer leaves, so a client that has its answer sees it counted.
                 status.append(message["status"])
+                counters.request(route, message["status"])
             await send(message)
 
         try:
@@ -127,7 +129,8 @@ class SimulatorApp:
             else:
                 await self._api(scope, receive, send, counting_send, classified[1])
         finally:
-            counters.request(route, status[0] if status else "dropped")
+            if not status:
+                counters.request(route, "dropped")
 
     async def _api(self, scope: Scope, receive: Receive, raw_send: Send, send: Send, methods: tuple[str, ...]) -> None:
         plan = plan_faults(self.simulator.request_rng(), self.config) if self._faulty else _NO_FAULTS
