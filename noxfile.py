@@ -9,7 +9,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 PYTHON = "3.11"
-LINT_PATHS = ["src", "tests", "conformance", "scripts", "noxfile.py"]
+LINT_PATHS = ["src", "tests", "conformance", "scripts", "bench", "noxfile.py"]
 
 
 def _pytest(session: nox.Session, *args: str) -> None:
@@ -53,3 +53,27 @@ def tests(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", *LINT_PATHS)
     session.run("mypy", "--strict")
     _pytest(session)
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """The conformance suite (spec, client, server) with its operation x check summary table.
+
+    Offline against the embedded simulator by default. Against a live server:
+    `EVOLINK_API_KEY=... nox -s conformance -- --base-url https://api.evolink.ai` (zero-spend:
+    only requests the spec says must be rejected); add `--allow-spend N` to allow at most N
+    billable one-image generations. See docs/conformance.md.
+    """
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "pytest", "conformance", "-p", "no:randomly", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (issue 7): prints one table, writes bench-results/latest.json and latest.md.
+
+    `nox -s bench -- --quick` for a short run, `-- --skip-suite` without the
+    offline test-suite timing, `-- --figures 1,2` for some figures only.
+    """
+    session.install("-e", ".[dev,bench]")
+    session.run("python", "-m", "bench.run", *session.posargs)

@@ -1,1 +1,247 @@
-"""The conformance suite: spec, client and any server proven against the one bundled spec."""
+"""The conformance suite: spec, client and any server proven against the one bundled spec.
+
+Options (``nox -s conformance -- <options>`` or ``pytest conformance <options>``):
+
+``--base-url URL``      run the server layer against a live server (key from ``EVOLINK_API_KEY``)
+                        instead of the embedded simulator. Zero-spend unless ``--allow-spend``.
+``--allow-spend N``     live mode: at most N generation requests that the server could bill
+                        (each asks for one image). Default 0.
+``--server-examples N`` hypothesis examples per server check (default: 25 offline, 10 live).
+
+At the end of a run that included conformance tests, a table lists
+operation x check with passed/failed counts and the cases each ran.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+API_KEY_ENV = "EVOLINK_API_KEY"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("seedream-conformance", "seedream conformance suite")
+    group.addoption(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help="server layer: test this live server (key from EVOLINK_API_KEY) instead of the embedded simulator",
+    )
+    group.addoption(
+        "--allow-spend",
+        type=int,
+        default=0,
+        metavar="N",
+        help="live mode: allow at most N generation requests that could be billed (default 0: zero-spend)",
+    )
+    group.addoption(
+        "--server-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="server layer: hypothesis examples per operation and mode (default 25 offline, 10 live)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Fail at start-up, before any request, when live mode cannot run as asked.
+    if config.getoption("--base-url", default=None) and not os.environ.get(API_KEY_ENV):
+        raise pytest.UsageError(f"--base-url (live mode) needs the API key in {API_KEY_ENV}")
+    if (config.getoption("--allow-spend", default=0) or 0) < 0:
+        raise pytest.UsageError("--allow-spend must be 0 or more")
+
+
+# --- results: operation x check ---------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    passed: int = 0
+    failed: int = 0
+    cases: int = 0
+
+
+@dataclass
+class Results:
+    """What each check saw, by (layer, operation, check). Thread-safe: servers answer from threads."""
+
+    rows: dict[tuple[str, str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
+    notes: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, layer: str, operation: str, check: str, ok: bool, cases: int = 1) -> None:
+        with self.lock:
+            tally = self.rows[(layer, operation, check)]
+            tally.cases += cases
+            if ok:
+                tally.passed += 1
+            else:
+                tally.failed += 1
+
+
+_RESULTS_KEY = pytest.StashKey[Results]()
+_LAYER_FILES = {
+    "test_spec_layer.py": "1 spec",
+    "test_client_layer_generated.py": "2 client (generated)",
+    "test_client_layer_api.py": "2 client (SeedreamAPI)",
+    "test_server_layer.py": "3 server",
+    "test_live_mode.py": "3 live mode",
+}
+# Tests that record their own per-check rows (each hypothesis case, each check).
+_SELF_REPORTING = {"test_server_layer.py"}
+
+
+def _results(config: pytest.Config) -> Results:
+    # One table per pytest session (pytester runs nested sessions in this process).
+    return config.stash.setdefault(_RESULTS_KEY, Results())
+
+
+@pytest.fixture(scope="session")
+def conformance_results(request: pytest.FixtureRequest) -> Results:
+    return _results(request.config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    _record_report(_results(item.config), report)
+    return report
+
+
+def _record_report(results: Results, report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    filename = report.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    if filename not in _LAYER_FILES or filename in _SELF_REPORTING:
+        return
+    if report.outcome == "skipped" and not hasattr(report, "wasxfail"):
+        return
+    function = report.nodeid.split("::", 1)[1].split("[", 1)[0]
+    operation = _operation_of_id(report.nodeid, function)
+    ok = report.outcome == "passed" or hasattr(report, "wasxfail")
+    results.record(_LAYER_FILES[filename], operation, function.removeprefix("test_"), ok)
+
+
+def _operation_of_id(nodeid: str, function: str) -> str:
+    for name in ("createImageGeneration", "getTaskDetail"):
+        if name in nodeid:
+            return name
+    if "task" in function:
+        return "getTaskDetail"
+    if any(word in function for word in ("body", "create", "request", "constraint")):
+        return "createImageGeneration"
+    return "(both)"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    results = _results(config)
+    if not results.rows:
+        return
+    rows = sorted(results.rows.items())
+    header = ("layer", "operation", "check", "passed", "failed", "cases")
+    table = [header] + [
+        (layer, op, check, str(t.passed), str(t.failed), str(t.cases)) for (layer, op, check), t in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    write = terminalreporter.write_line
+    terminalreporter.section("seedream conformance summary")
+    for i, row in enumerate(table):
+        cells = [cell.ljust(w) if j < 3 else cell.rjust(w) for j, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        write("  ".join(cells))
+        if i == 0:
+            write("  ".join("-" * w for w in widths))
+    totals = Tally()
+    for _, t in rows:
+        totals.passed += t.passed
+        totals.failed += t.failed
+        totals.cases += t.cases
+    write(f"total: {totals.passed} passed, {totals.failed} failed, {totals.cases} cases")
+    for note in results.notes:
+        write(note)
+
+
+# --- the server under test --------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """Where the server layer sends its requests: ``asgi`` (in-process), ``loopback`` or ``live``."""
+
+    kind: str
+    api_key: str
+    base_url: str | None = None
+    app: Any = None
+    allow_spend: int = 0
+    counters: Any = None  # callable returning the simulator's counters (offline only)
+    cleanups: list[Any] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)  # clients and sessions kept for the session
+
+    def close(self) -> None:
+        while self.cleanups:
+            self.cleanups.pop()()
+
+    @property
+    def live(self) -> bool:
+        return self.kind == "live"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "server_target" in metafunc.fixturenames:
+        kinds = ["live"] if metafunc.config.getoption("--base-url") else ["asgi", "loopback"]
+        metafunc.parametrize("server_target", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def server_target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    kind: str = request.param
+    allow_spend: int = request.config.getoption("--allow-spend")
+    if kind == "live":
+        base_url = str(request.config.getoption("--base-url")).rstrip("/")
+        key = os.environ[API_KEY_ENV]  # checked in pytest_configure
+        target = Target("live", api_key=key, base_url=base_url, allow_spend=allow_spend)
+        try:
+            yield target
+        finally:
+            target.close()
+        return
+    from seedream.simulator import SimulatorConfig, create_app, run_simulator
+
+    config = SimulatorConfig.for_tests(api_keys=("sk-conformance",), time_scale=0.001)
+    if kind == "asgi":
+        app = create_app(config)
+        target = Target("asgi", api_key="sk-conformance", app=app, allow_spend=-1, counters=app.counters)
+        try:
+            yield target
+            _note_requests(request.config, target)
+        finally:
+            target.close()
+            app.close()
+        return
+    with run_simulator(config) as server:
+        target = Target("loopback", api_key="sk-conformance", base_url=server.base_url, allow_spend=-1)
+        target.counters = server.counters
+        try:
+            yield target
+            _note_requests(request.config, target)
+        finally:
+            target.close()
+
+
+def _note_requests(config: pytest.Config, target: Target) -> None:
+    counters = target.counters()
+    api = {route: statuses for route, statuses in counters["requests"].items() if " /v1/" in route}
+    total = sum(sum(statuses.values()) for statuses in api.values())
+    by_route = "; ".join(
+        f"{route}: " + ", ".join(f"{n}x{status}" for status, n in sorted(statuses.items()))
+        for route, statuses in sorted(api.items())
+    )
+    _results(config).notes.append(f"simulator ({target.kind}): {total} API requests answered ({by_route})")

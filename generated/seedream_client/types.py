@@ -5,6 +5,7 @@
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from urllib.parse import quote
 
 from attrs import define
 
@@ -61,4 +62,12 @@ def status_of(code: int) -> HTTPStatus | int:
         return code
 
 
-__all__ = ["status_of", "UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+def quote_segment(value: str) -> str:
+    """``value`` as one path segment: everything escaped, and ``.``/``..`` too (httpx would collapse them)."""
+    quoted = quote(value, safe="")
+    if quoted in (".", ".."):
+        quoted = quoted.replace(".", "%2E")
+    return quoted
+
+
+__all__ = ["quote_segment", "status_of", "UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]

@@ -2,44 +2,110 @@
 
 Hand-written runtime. The generated low-level client is the separate package
 ``seedream_client`` (generated/seedream_client, never edited by hand).
+
+Exports are loaded lazily (PEP 562): ``import seedream`` is cheap, so the pytest
+plugin this package registers costs nothing to projects that never use it.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
 
 __version__ = _version("seedream")
 
-from ._client import AsyncSeedreamAPI, SeedreamAPI
-from ._download import DownloadProgress, SavedFile
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    DownloadError,
-    InsufficientQuotaError,
-    LedgerError,
-    LinkExpiredError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RequestValidationError,
-    SeedreamError,
-    ServerError,
-    TaskCancelledError,
-    TaskError,
-    TaskFailedError,
-    UnexpectedResponseError,
-    WaitTimeoutError,
-)
-from ._ledger import Ledger, LedgerEntry, default_ledger_path
-from ._polling import PollPolicy
-from ._preflight import ReferenceImageInfo, preflight_reference_image, preflight_reference_images
-from ._responses import raise_for_task_status
-from ._retry import RetryPolicy
-from ._workflow import AsyncSeedream, Generation, ResumeOutcome, Seedream, parse_callback
+if TYPE_CHECKING:
+    from ._client import AsyncSeedreamAPI, SeedreamAPI
+    from ._download import DownloadProgress, SavedFile
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        DownloadError,
+        InsufficientQuotaError,
+        LedgerError,
+        LinkExpiredError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RequestValidationError,
+        SeedreamError,
+        ServerError,
+        TaskCancelledError,
+        TaskError,
+        TaskFailedError,
+        UnexpectedResponseError,
+        WaitTimeoutError,
+    )
+    from ._ledger import Ledger, LedgerEntry, default_ledger_path
+    from ._polling import PollPolicy
+    from ._preflight import ReferenceImageInfo, preflight_reference_image, preflight_reference_images
+    from ._responses import raise_for_task_status
+    from ._retry import RetryPolicy
+    from ._workflow import AsyncSeedream, Generation, ResumeOutcome, Seedream, parse_callback
+
+# public name -> private module that defines it
+_EXPORTS = {
+    "APIConnectionError": "_errors",
+    "APIError": "_errors",
+    "APIStatusError": "_errors",
+    "APITimeoutError": "_errors",
+    "AsyncSeedream": "_workflow",
+    "AsyncSeedreamAPI": "_client",
+    "AuthenticationError": "_errors",
+    "BadRequestError": "_errors",
+    "ConfigurationError": "_errors",
+    "DownloadError": "_errors",
+    "DownloadProgress": "_download",
+    "Generation": "_workflow",
+    "InsufficientQuotaError": "_errors",
+    "Ledger": "_ledger",
+    "LedgerEntry": "_ledger",
+    "LedgerError": "_errors",
+    "LinkExpiredError": "_errors",
+    "NotFoundError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "PollPolicy": "_polling",
+    "RateLimitError": "_errors",
+    "ReferenceImageInfo": "_preflight",
+    "RequestValidationError": "_errors",
+    "ResumeOutcome": "_workflow",
+    "RetryPolicy": "_retry",
+    "SavedFile": "_download",
+    "Seedream": "_workflow",
+    "SeedreamAPI": "_client",
+    "SeedreamError": "_errors",
+    "ServerError": "_errors",
+    "TaskCancelledError": "_errors",
+    "TaskError": "_errors",
+    "TaskFailedError": "_errors",
+    "UnexpectedResponseError": "_errors",
+    "WaitTimeoutError": "_errors",
+    "default_ledger_path": "_ledger",
+    "parse_callback": "_workflow",
+    "preflight_reference_image": "_preflight",
+    "preflight_reference_images": "_preflight",
+    "raise_for_task_status": "_responses",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seedream' has no attribute {name!r}")
+    value = getattr(import_module(f"seedream.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "APIConnectionError",

@@ -30,10 +30,10 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
 
 import httpx
 from seedream_client.models import ImageGenerationRequestModel, ImageGenerationResponse, TaskDetailResponse
+from seedream_client.types import quote_segment
 
 from ._errors import (
     APIConnectionError,
@@ -153,10 +153,7 @@ def _encode(body: Mapping[str, Any]) -> bytes:
 def _task_path(task_id: object) -> str:
     if not isinstance(task_id, str) or not task_id.strip():
         raise RequestValidationError("task_id", task_id, "a non-empty string (the id returned by create_generation)")
-    quoted = quote(task_id, safe="")
-    if quoted in (".", ".."):  # would be collapsed out of the path
-        quoted = quoted.replace(".", "%2E")
-    return TASK_PATH + quoted
+    return TASK_PATH + quote_segment(task_id)
 
 
 class _Base:
@@ -322,9 +319,17 @@ class _Base:
             raise error_for_status(response, redact=self._redact)
         return parse_task_response(response, redact=self._redact)
 
-    def _transport_error(self, exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
+    def _transport_error(self, exc: httpx.HTTPError | httpx.InvalidURL, request: httpx.Request) -> APIConnectionError:
         what = f"{request.method} {request.url.copy_with(query=None)}"
         detail = str(exc).replace(self._key.value, "***") or type(exc).__name__
+        if isinstance(exc, httpx.InvalidURL):
+            # httpx builds the redirect request even when not following it: a Location such as
+            # "javascript:alert(1)" raises InvalidURL (not an HTTPError) from send().
+            return APIConnectionError(
+                f"{what}: answered with an unusable redirect Location ({detail}); the server may have acted on it",
+                request=request,
+                request_sent=True,
+            )
         # Provably never sent: no connection was made, or the pool had none to give.
         if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
             return APITimeoutError(f"{what}: timed out before sending ({detail})", request=request, request_sent=False)
@@ -422,7 +427,7 @@ class SeedreamAPI(_Base):
         request = self._create_request(content, timeout)
         try:
             response = self._http.send(request, auth=None)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request) from exc
         return self._created(response)
 
@@ -431,7 +436,7 @@ class SeedreamAPI(_Base):
         request = self._task_request(task_id, timeout)
         try:
             response = self._http.send(request, auth=None)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request) from exc
         return self._task(response)
 
@@ -522,7 +527,7 @@ class AsyncSeedreamAPI(_Base):
         request = self._create_request(content, timeout)
         try:
             response = await self._http.send(request, auth=None)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request) from exc
         return self._created(response)
 
@@ -531,7 +536,7 @@ class AsyncSeedreamAPI(_Base):
         request = self._task_request(task_id, timeout)
         try:
             response = await self._http.send(request, auth=None)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc, request) from exc
         return self._task(response)
 

@@ -198,6 +198,13 @@ def redirect_target(response: httpx.Response, *, task_id: str) -> httpx.URL | No
     return target
 
 
+def _unusable_location(exc: httpx.InvalidURL, task_id: str, url: str) -> DownloadError:
+    # e.g. "Location: javascript:alert(1)": httpx raises InvalidURL (not an HTTPError) from send().
+    return DownloadError(
+        f"task {task_id}: refused a redirect to an unusable Location ({exc})", task_id=task_id, url=url
+    )
+
+
 def connection_error(exc: httpx.TransportError, request: httpx.Request | None) -> APIConnectionError:
     not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     return APIConnectionError(
@@ -356,6 +363,8 @@ def download_image(
                 response = client.send(request, stream=True, follow_redirects=False)
             except httpx.TransportError as exc:
                 raise connection_error(exc, request) from exc
+            except httpx.InvalidURL as exc:  # httpx builds the next request even when not following a redirect
+                raise _unusable_location(exc, task_id, url) from None
             try:
                 next_url = redirect_target(response, task_id=task_id)
                 if next_url is not None:
@@ -416,6 +425,8 @@ async def adownload_image(
                 response = await client.send(request, stream=True, follow_redirects=False)
             except httpx.TransportError as exc:
                 raise connection_error(exc, request) from exc
+            except httpx.InvalidURL as exc:  # httpx builds the next request even when not following a redirect
+                raise _unusable_location(exc, task_id, url) from None
             try:
                 next_url = redirect_target(response, task_id=task_id)
                 if next_url is not None:

@@ -1,5 +1,61 @@
-"""pytest plugin (entry point ``seedream`` in group ``pytest11``): fixtures for user projects."""
+"""pytest plugin (entry point ``seedream`` in group ``pytest11``): fixtures for user projects.
+
+Installing the package makes these available in any pytest run::
+
+    seedream_simulator   a running simulator on 127.0.0.1: ``.base_url``, ``.api_key``, ``.counters()``
+    seedream_respx       respx routes answering both operations per the spec, tasks then completing
+    @pytest.mark.seedream(...)   options for both (time_scale=, faults=, n_fail=, ...)
+
+Both fixtures also set ``EVOLINK_API_KEY`` and ``SEEDREAM_BASE_URL`` for the
+test, so code that builds ``SeedreamAPI()`` from the environment talks to them.
+
+This module only imports pytest: projects that never use the fixtures pay
+nothing. Everything else is imported when a fixture is first requested.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from ._pytest_fixtures import RespxAPI, RunningSimulator
+
+__all__ = ["pytest_configure", "seedream_respx", "seedream_simulator"]
+
+_MARKER_HELP = (
+    "seedream(**options): configure the seedream_simulator / seedream_respx fixtures. "
+    "Common: api_key=, n_fail= (first N generation requests fail), fail_status= (default 500), "
+    "task_failure= (tasks end failed with this code). Simulator: time_scale=, seed=, "
+    "faults={'5xx': rate, '429': rate, 'drop': rate, 'latency': seconds}, credits=, rate_limit=, "
+    "and any other SimulatorConfig field. respx: polls= (processing answers before the end), "
+    "base_url=, using= ('httpcore' or 'httpx'). See docs/conformance.md."
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER_HELP)
+
+
+@pytest.fixture
+def seedream_simulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSimulator]:
+    """A simulator serving the API on 127.0.0.1 for this test, configured by ``@pytest.mark.seedream``."""
+    from ._pytest_fixtures import marker_options, start_simulator
+
+    with start_simulator(marker_options(request.node)) as running:
+        monkeypatch.setenv("EVOLINK_API_KEY", running.api_key)
+        monkeypatch.setenv("SEEDREAM_BASE_URL", running.base_url)
+        yield running
+
+
+@pytest.fixture
+def seedream_respx(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[RespxAPI]:
+    """respx routes for both operations (and result files) answering per the spec; no socket is opened."""
+    from ._pytest_fixtures import marker_options, mock_api
+
+    with mock_api(marker_options(request.node)) as api:
+        monkeypatch.setenv("EVOLINK_API_KEY", api.api_key)
+        monkeypatch.setenv("SEEDREAM_BASE_URL", api.base_url)
+        yield api

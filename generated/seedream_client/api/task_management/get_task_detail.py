@@ -1,7 +1,6 @@
 # GENERATED FILE - DO NOT EDIT. openapi-python-client 0.29.1 from
 # openapi/bundled/seedream.openapi.yaml with scripts/templates; run `nox -s regenerate`.
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -9,7 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.task_detail_response import TaskDetailResponse
-from ...types import Response, status_of
+from ...types import Response, quote_segment, status_of
 
 
 def _get_kwargs(
@@ -19,7 +18,7 @@ def _get_kwargs(
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/tasks/{task_id}".format(
-            task_id=quote(str(task_id), safe=""),
+            task_id=quote_segment(str(task_id)),
         ),
     }
 

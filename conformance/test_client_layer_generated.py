@@ -1,0 +1,312 @@
+"""Layer 2a: the generated package ``seedream_client`` against the bundled spec, with respx.
+
+What the generated functions put on the wire (method, path, Bearer key,
+Content-Type, body) validates against the spec; path parameters stay one
+escaped segment; the generated enums are the spec's enums, both ways; and
+every request constraint of the spec holds on both sides of its edge: the
+body just inside is sent, the body just outside never leaves the process.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import ssl
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from seedream_client import AuthenticatedClient, models
+from seedream_client.api.image_generation import create_image_generation
+from seedream_client.api.task_management import get_task_detail
+from seedream_client.errors import ConstraintViolation
+
+from seedream import _rules
+from seedream._spec import request_body_validator
+from seedream._spec_cases import (
+    constraint_cases,
+    enum_sites,
+    request_problems,
+    response_example,
+    success_body,
+)
+
+# Loopback only: if interception ever failed, nothing could leave the machine.
+BASE = "http://127.0.0.1:9"
+KEY = "sk-conformance-generated"
+# One SSL context for every client (building one costs ~50 ms; nothing here speaks TLS).
+_SSL = ssl.create_default_context()
+CREATE = "/v1/images/generations"
+
+
+@pytest.fixture
+def client() -> Iterator[AuthenticatedClient]:
+    with AuthenticatedClient(base_url=BASE, token=KEY, verify_ssl=_SSL) as c:
+        yield c
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        router.post(CREATE, name="create").respond(200, json=success_body("createImageGeneration"))
+        router.get(name="task").respond(200, json=success_body("getTaskDetail"))
+        yield router
+
+
+def _sent(router: respx.MockRouter, name: str) -> httpx.Request:
+    route = router.routes[name]
+    assert route.call_count == 1
+    request: httpx.Request = route.calls.last.request
+    return request
+
+
+# --- the emitted request validates against the spec ------------------------------------------------
+
+
+def test_create_request_from_each_spec_example_conforms(client: AuthenticatedClient, api: respx.MockRouter) -> None:
+    from seedream._spec_cases import operation
+
+    examples = operation("createImageGeneration")[2]["requestBody"]["content"]["application/json"]["examples"]
+    assert examples
+    for example in examples.values():
+        api.reset()
+        body = models.ImageGenerationRequest.from_dict(example["value"])
+        result = create_image_generation.sync(client=client, body=body)
+        request = _sent(api, "create")
+        assert request.method == "POST"
+        assert request_problems(request, api_key=KEY) == []
+        assert request.headers["authorization"] == f"Bearer {KEY}"
+        assert request.headers["content-type"] == "application/json"
+        assert json.loads(request.content) == example["value"]
+        assert isinstance(result, models.ImageGenerationResponse)
+
+
+def test_task_request_conforms_and_has_no_body(client: AuthenticatedClient, api: respx.MockRouter) -> None:
+    task_id = success_body("getTaskDetail")["id"]
+    result = get_task_detail.sync(task_id, client=client)
+    request = _sent(api, "task")
+    assert request.method == "GET"
+    assert request.url.raw_path.decode() == f"/v1/tasks/{task_id}"
+    assert request_problems(request, api_key=KEY) == []
+    assert request.content == b""
+    assert isinstance(result, models.TaskDetailResponse)
+    assert result.id == task_id
+
+
+def test_request_checker_catches_what_it_claims_to(api: respx.MockRouter) -> None:
+    """The checker used above can fail: wrong key, no key, wrong type, bad body, unknown path."""
+    good = httpx.Request(
+        "POST",
+        BASE + CREATE,
+        json={"model": "doubao-seedream-5.0-lite", "prompt": "x"},
+        headers={"Authorization": "Bearer k"},
+    )
+    assert request_problems(good, api_key="k") == []
+    assert request_problems(good, api_key="other")
+    assert request_problems(httpx.Request("POST", BASE + CREATE, json={"prompt": "x"}), api_key="k")
+    bad_type = httpx.Request("POST", BASE + CREATE, content=b"{}", headers={"Authorization": "Bearer k"})
+    assert any("Content-Type" in p for p in request_problems(bad_type))
+    bad_body = httpx.Request("POST", BASE + CREATE, json={"prompt": 3}, headers={"Authorization": "Bearer k"})
+    assert any("body" in p for p in request_problems(bad_body))
+    assert request_problems(httpx.Request("DELETE", BASE + "/v1/tasks/x", headers={"Authorization": "Bearer k"}))
+
+
+def _valid_bodies() -> st.SearchStrategy[dict[str, Any]]:
+    """Bodies the spec and the prose rules accept, generated by schemathesis from the request schema."""
+    import schemathesis
+    from schemathesis import GenerationMode
+
+    from seedream._spec import load_spec
+
+    schema = schemathesis.openapi.from_dict(json.loads(json.dumps(load_spec())))
+    cases = schema[CREATE]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE)
+    bodies: st.SearchStrategy[dict[str, Any]] = cases.map(lambda case: case.body)
+    return bodies.filter(lambda body: not _rules.check_request(body))
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(body=_valid_bodies())
+def test_any_spec_valid_body_is_sent_unchanged_and_conforms(body: dict[str, Any]) -> None:
+    with (
+        respx.mock(base_url=BASE) as router,
+        AuthenticatedClient(base_url=BASE, token=KEY, verify_ssl=_SSL) as client,
+    ):
+        route = router.post(CREATE).respond(200, json=success_body("createImageGeneration"))
+        create_image_generation.sync_detailed(client=client, body=models.ImageGenerationRequest.from_dict(body))
+        assert route.call_count == 1
+        request = route.calls.last.request
+        assert request_problems(request, api_key=KEY) == []
+        assert json.loads(request.content) == body
+
+
+# --- path parameters are escaped --------------------------------------------------------------------
+
+AWKWARD_TASK_IDS = [
+    "task-unified-a/b",
+    "task-unified-../../v1/images/generations",
+    "task-unified-a?b=c",
+    "task-unified-a#frag",
+    "task-unified- spaced out ",
+    "task-unified-ünï©ødé-画像",
+    "task-unified-100%",
+    "task-unified-%2F",
+    "task-unified-a;b=c",
+]
+# A whole segment of "." or ".." is a dot segment: httpx (like any RFC 3986 client) removes it, so
+# quote() alone turns GET /v1/tasks/.. into GET /v1. Percent-encoding the dots keeps the segment.
+DOT_SEGMENT_IDS = ["..", "."]
+
+
+@pytest.mark.parametrize("task_id", AWKWARD_TASK_IDS + DOT_SEGMENT_IDS)
+def test_task_id_travels_as_one_escaped_path_segment(
+    task_id: str, client: AuthenticatedClient, api: respx.MockRouter
+) -> None:
+    get_task_detail.sync_detailed(task_id, client=client)
+    request = _sent(api, "task")
+    raw = request.url.raw_path.decode("ascii")
+    assert request.url.query == b""
+    assert "#" not in str(request.url)
+    prefix, segment = raw.rsplit("/", 1)
+    assert prefix == "/v1/tasks"
+    assert unquote(segment) == task_id
+    assert request_problems(request, api_key=KEY) == []
+
+
+# --- every enum in generated code is the spec's enum, both ways -------------------------------------
+
+# Components a response or request is parsed into; `from_dict` is the generated public surface.
+_COMPONENTS = ["ImageGenerationRequest", "ImageGenerationResponse", "TaskDetailResponse", "ErrorResponse"]
+
+
+def _place(path: tuple[str, ...], value: Any) -> Any:
+    if not path:
+        return value
+    if path[0] == "[]":
+        return [_place(path[1:], value)]
+    return {path[0]: _place(path[1:], value)}
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(out.get(key), dict) and isinstance(value, dict) else value
+    return out
+
+
+def _read(obj: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        # the generator suffixes names that shadow builtins (`type` -> `type_`)
+        obj = obj[0] if part == "[]" else getattr(obj, part) if hasattr(obj, part) else getattr(obj, f"{part}_")
+    return obj
+
+
+def _generated_enum_for(component: str, path: tuple[str, ...], value: Any) -> type[enum.Enum]:
+    """Parse an instance carrying ``value`` at ``path`` and return the class the generated code gave it."""
+    base = {"model": "doubao-seedream-5.0-lite", "prompt": "p"} if component == "ImageGenerationRequest" else {}
+    parsed = getattr(models, component).from_dict(_merge(base, _place(path, value)))
+    member = _read(parsed, path)
+    assert isinstance(member, enum.Enum), f"{component}{path}: parsed as {type(member).__name__}, not an enum"
+    assert member.value == value
+    return type(member)
+
+
+ENUM_SITES = [(component, path, values) for component in _COMPONENTS for path, values in enum_sites(component)]
+
+
+def test_the_spec_has_enums_in_every_direction() -> None:
+    assert {c for c, _, _ in ENUM_SITES} == {"ImageGenerationRequest", "ImageGenerationResponse", "TaskDetailResponse"}
+
+
+@pytest.mark.parametrize(
+    ("component", "path", "values"), ENUM_SITES, ids=[f"{c}.{'.'.join(p)}" for c, p, _ in ENUM_SITES]
+)
+def test_generated_enum_has_exactly_the_spec_values(component: str, path: tuple[str, ...], values: list[Any]) -> None:
+    classes = {_generated_enum_for(component, path, value) for value in values}
+    assert len(classes) == 1, f"one site, one class: {classes}"
+    (cls,) = classes
+    assert sorted(member.value for member in cls) == sorted(values)
+    assert all(getattr(member, "is_known", True) for member in cls)
+
+
+def test_every_generated_enum_class_stands_for_a_spec_enum() -> None:
+    generated = {
+        obj for name in models.__all__ if isinstance(obj := getattr(models, name), type) and issubclass(obj, enum.Enum)
+    }
+    from_spec = {_generated_enum_for(c, path, values[0]) for c, path, values in ENUM_SITES}
+    assert generated == from_spec
+
+
+def test_a_value_the_spec_does_not_list_is_kept_but_marked_unknown() -> None:
+    task = success_body("getTaskDetail") | {"status": "archived"}
+    parsed = models.TaskDetailResponse.from_dict(task)
+    assert parsed.status == "archived"
+    assert parsed.status.is_known is False
+
+
+# --- request constraints on both sides of the edge --------------------------------------------------
+
+CASES = constraint_cases()
+EDGED = [c for c in CASES if c.inside is not None]
+
+
+def test_every_constraint_of_the_request_schema_is_covered() -> None:
+    keywords = {c.keyword for c in CASES}
+    assert {"type", "enum", "minimum", "maximum", "maxLength", "maxItems", "pattern", "format", "required"} <= keywords
+    # and the cases are really on their sides of the edge
+    validator = request_body_validator()
+    for case in CASES:
+        assert list(validator.iter_errors(case.outside)), case.id
+        if case.inside is not None:
+            assert not list(validator.iter_errors(case.inside)), case.id
+
+
+@pytest.mark.parametrize("case", EDGED, ids=[c.id for c in EDGED])
+def test_body_just_inside_a_constraint_is_sent(case: Any, client: AuthenticatedClient, api: respx.MockRouter) -> None:
+    create_image_generation.sync_detailed(client=client, body=models.ImageGenerationRequest.from_dict(case.inside))
+    request = _sent(api, "create")
+    assert request_problems(request, api_key=KEY) == []
+    assert json.loads(request.content) == case.inside
+
+
+def _model_or_violation(body: dict[str, Any]) -> models.ImageGenerationRequest | None:
+    """The generated model for a wire body, or None when the model itself refuses the value."""
+    try:
+        return models.ImageGenerationRequest.from_dict(body)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_body_just_outside_a_constraint_never_leaves_the_process(
+    case: Any, client: AuthenticatedClient, api: respx.MockRouter
+) -> None:
+    with pytest.raises(ConstraintViolation) as caught:
+        models.ImageGenerationRequest.validate_dict(case.outside)
+    assert caught.value.field == case.field
+    model = _model_or_violation(case.outside)
+    if model is not None:
+        with pytest.raises(ConstraintViolation):
+            create_image_generation.sync_detailed(client=client, body=model)
+    assert api.routes["create"].call_count == 0
+
+
+def test_error_statuses_come_back_with_the_spec_example_parsed(client: AuthenticatedClient) -> None:
+    """The generated layer returns documented errors as ErrorResponse values (the runtime raises; see layer 2b)."""
+    from seedream._spec_cases import documented_statuses
+
+    for status in documented_statuses("createImageGeneration"):
+        if status == 200:
+            continue
+        example = response_example("createImageGeneration", status)
+        with respx.mock(base_url=BASE) as router:
+            router.post(CREATE).respond(status, json=example)
+            result = create_image_generation.sync(
+                client=client, body=models.ImageGenerationRequest(prompt="a lake at dawn")
+            )
+        assert isinstance(result, models.ErrorResponse), status
+        assert result.to_dict() == example

@@ -1,0 +1,148 @@
+"""Live mode, proven against a second simulator standing in for the real API.
+
+``pytest conformance/test_server_layer.py --base-url URL`` runs in a fresh
+process against a simulator on 127.0.0.1 whose counters say what a real
+account would have been charged: nothing in zero-spend mode, never more
+than N generations with ``--allow-spend N``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_server_layer import SpendGuard
+
+from seedream.simulator import SimulatorConfig, run_simulator
+
+pytest_plugins = ["pytester"]
+
+SERVER_LAYER = Path(__file__).with_name("test_server_layer.py")
+STAND_IN_KEY = "sk-live-stand-in"
+CREATE = "POST /v1/images/generations"
+
+
+@pytest.fixture
+def stand_in() -> Iterator[Any]:
+    """The 'live' server: its own simulator, with credits so that charges show up."""
+    config = SimulatorConfig.for_tests(api_keys=(STAND_IN_KEY,), time_scale=0.001, credits=1000.0)
+    with run_simulator(config) as server:
+        yield server
+
+
+def _run_live(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server: Any, *extra: str) -> Any:
+    monkeypatch.setenv("EVOLINK_API_KEY", STAND_IN_KEY)
+    # in-process (a fresh interpreter costs seconds of imports); results and clients are per session
+    return pytester.runpytest_inprocess(
+        str(SERVER_LAYER),
+        "--base-url",
+        server.base_url,
+        "--server-examples",
+        "6",
+        "-p",
+        "no:randomly",
+        *extra,
+    )
+
+
+def test_zero_spend_mode_sends_only_requests_the_spec_says_must_be_rejected(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any
+) -> None:
+    result = _run_live(pytester, monkeypatch, stand_in)
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0 and outcomes["passed"] > 10
+    assert outcomes.get("skipped") == 1  # the valid-generation run, and only it
+    result.stdout.fnmatch_lines(["*zero-spend live mode sends no valid generation request*"])
+    result.stdout.fnmatch_lines(["*seedream conformance summary*", "*3 server (live)*"])
+    counters = stand_in.counters()
+    assert counters["tasks_created"] == 0
+    assert counters["credits_charged"] == 0
+    result.stdout.fnmatch_lines(["spend guard (live): 0 billable requests sent (cap 0), * refused"])
+    posts = counters["requests"][CREATE]
+    # it did talk to the server: rejected bodies (400) and rejected keys (401), nothing else
+    assert posts.get("400", 0) > 0 and posts.get("401", 0) > 0
+    assert set(posts) <= {"400", "401"}
+
+
+def test_allow_spend_never_buys_more_than_the_cap(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any
+) -> None:
+    cap = 2
+    # only the runs that may spend: valid generations, and the task query that makes a task to read
+    result = _run_live(pytester, monkeypatch, stand_in, "--allow-spend", str(cap), "-k", "positive")
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0 and outcomes["passed"] == 2 and "skipped" not in outcomes
+    note = re.search(
+        r"spend guard \(live\): (\d+) billable requests sent \(cap 2\), (\d+) refused", result.stdout.str()
+    )
+    assert note, result.stdout.str()[-2000:]
+    sent, refused = int(note.group(1)), int(note.group(2))
+    counters = stand_in.counters()
+    # the server's own count agrees with the guard's, the cap held, and it was tested: more were refused
+    assert counters["tasks_created"] == sent == cap
+    assert refused > 0
+    assert counters["credits_charged"] == pytest.approx(cap * stand_in.app.config.credits_per_image)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({}, [], "*--base-url (live mode) needs the API key in EVOLINK_API_KEY*"),
+        ({"EVOLINK_API_KEY": STAND_IN_KEY}, ["--allow-spend", "-1"], "*--allow-spend must be 0 or more*"),
+    ],
+)
+def test_live_mode_refuses_to_start_without_a_key_or_with_a_negative_cap(
+    env: dict[str, str],
+    args: list[str],
+    message: str,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    stand_in: Any,
+) -> None:
+    monkeypatch.delenv("EVOLINK_API_KEY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = pytester.runpytest_inprocess(str(SERVER_LAYER), "--base-url", stand_in.base_url, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert stand_in.counters()["requests"] == {}
+
+
+# --- the guard itself ---------------------------------------------------------------------------------
+
+KEY = "sk-real"
+VALID = {"model": "doubao-seedream-5.0-lite", "prompt": "a lake"}
+POST = ("POST", "/v1/images/generations")
+
+
+def _auth(key: str = KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_guard_with_no_budget_refuses_a_valid_generation_but_sends_what_must_be_rejected() -> None:
+    guard = SpendGuard(api_key=KEY, budget=0)
+    assert not guard.admit(*POST, _auth(), VALID)
+    assert guard.admit(*POST, _auth(), {**VALID, "n": 16})  # the spec says 400
+    assert guard.admit(*POST, {}, VALID)  # no key: 401
+    assert guard.admit(*POST, _auth("sk-wrong"), VALID)  # wrong key: 401
+    assert guard.admit("GET", "/v1/tasks/task-unified-1", _auth(), None)  # reading is free
+    assert (guard.billable_sent, guard.refused) == (0, 1)
+
+
+def test_guard_admits_at_most_the_budget() -> None:
+    guard = SpendGuard(api_key=KEY, budget=2)
+    assert [guard.admit(*POST, _auth(), VALID) for _ in range(5)] == [True, True, False, False, False]
+    assert guard.billable_sent == 2
+
+
+def test_guard_trips_when_a_must_reject_post_is_accepted_and_then_sends_no_post_with_the_key() -> None:
+    guard = SpendGuard(api_key=KEY, budget=0)
+    invalid = {**VALID, "n": 0}
+    assert guard.admit(*POST, _auth(), invalid)
+    guard.observe("POST", _auth(), invalid, billable=False, status=200)
+    assert guard.tripped
+    assert not guard.admit(*POST, _auth(), {**VALID, "n": 99})
+    assert guard.admit(*POST, _auth("sk-wrong"), VALID)  # still harmless

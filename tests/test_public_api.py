@@ -1,0 +1,34 @@
+"""The public surface of ``seedream``: lazy, complete and consistent."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import seedream
+
+
+def test_every_public_name_resolves_to_the_object_its_module_defines() -> None:
+    from importlib import import_module
+
+    names = set(seedream.__all__) - {"__version__"}
+    assert names == set(seedream._EXPORTS)
+    for name in names:
+        module = import_module(f"seedream.{seedream._EXPORTS[name]}")
+        assert getattr(seedream, name) is getattr(module, name)
+        assert name in module.__all__, f"{name} missing from {module.__name__}.__all__"
+
+
+def test_importing_seedream_imports_nothing_heavy() -> None:
+    code = "import sys, seedream; print(sorted({'httpx', 'seedream_client', 'PIL'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        seedream.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
