@@ -346,12 +346,17 @@ def error_for_status(
     envelope = _envelope(body)
     headers = dict(response.headers)
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+
+    def shown(value: object) -> str | None:  # every field str() prints: a server may echo the key in any
+        text = _text(value)
+        return None if text is None else _redacted(text, redact)
+
     fields: dict[str, Any] = {
         "status": status,
-        "code": _text(envelope.get("code")) if envelope else None,
-        "type": _text(envelope.get("type")) if envelope else None,
-        "param": _text(envelope.get("param")) if envelope else None,
-        "request_id": request_id,
+        "code": shown(envelope.get("code")) if envelope else None,
+        "type": shown(envelope.get("type")) if envelope else None,
+        "param": shown(envelope.get("param")) if envelope else None,
+        "request_id": shown(request_id),
         "headers": headers,
         "body": body,
         "response": response,

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -224,15 +224,20 @@ def _build_routes(sim: Simulator) -> Starlette:
 
     async def create_generation(request: Request) -> Response:
         raw = b""
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > config.max_body_bytes:
-                return R.error_response(
-                    413,
-                    "request_too_large",
-                    f"request body exceeds {config.max_body_bytes} bytes",
-                    "invalid_request_error",
-                )
+        try:
+            async for chunk in request.stream():
+                raw += chunk
+                if len(raw) > config.max_body_bytes:
+                    return R.error_response(
+                        413,
+                        "request_too_large",
+                        f"request body exceeds {config.max_body_bytes} bytes",
+                        "invalid_request_error",
+                    )
+        except ClientDisconnect:
+            # The client hung up before its body was read (its timeout during an added latency): nothing was
+            # created and nobody listens; 499 (nginx's "client closed request") is what the counters record.
+            return Response(status_code=499)
         try:
             body = parse_json(raw)
         except ValueError as exc:
