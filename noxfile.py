@@ -62,7 +62,7 @@ def conformance(session: nox.Session) -> None:
     Offline against the embedded simulator by default. Against a live server:
     `EVOLINK_API_KEY=... nox -s conformance -- --base-url https://api.evolink.ai` (zero-spend:
     only requests the spec says must be rejected); add `--allow-spend N` to allow at most N
-    billable one-image generations. See docs/conformance.md.
+    billable one-image generations. See README.md, "The conformance suite".
     """
     session.install("-e", ".[dev]")
     session.run("python", "-m", "pytest", "conformance", "-p", "no:randomly", *session.posargs)

@@ -31,7 +31,7 @@ _MARKER_HELP = (
     "task_failure= (tasks end failed with this code). Simulator: time_scale=, seed=, "
     "faults={'5xx': rate, '429': rate, 'drop': rate, 'latency': seconds}, credits=, rate_limit=, "
     "and any other SimulatorConfig field. respx: polls= (processing answers before the end), "
-    "base_url=, using= ('httpcore' or 'httpx'). See docs/conformance.md."
+    "base_url=, using= ('httpcore' or 'httpx'). See the README section 'The pytest plugin for your project'."
 )
 
 
