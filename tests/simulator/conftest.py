@@ -7,7 +7,6 @@ non-loopback address fails loudly instead of leaving the machine.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
@@ -25,44 +24,9 @@ from .helpers import AUTH, Received, Receiver
 # -- loopback guard ---------------------------------------------------------------
 
 
-def _is_loopback(host: object) -> bool:
-    if host in (None, "localhost", b"localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 @pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_connect, real_connect_ex, real_getaddrinfo = (
-        socket.socket.connect,
-        socket.socket.connect_ex,
-        socket.getaddrinfo,
-    )
-
-    def check(address: Any) -> None:
-        host = address[0] if isinstance(address, tuple) else None
-        if isinstance(address, tuple) and not _is_loopback(host):
-            raise AssertionError(f"test tried to connect to non-loopback address {address!r}")
-
-    def connect(self: socket.socket, address: Any) -> None:
-        check(address)
-        real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        check(address)
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _is_loopback(host):
-            raise socket.gaierror(f"test guard: no name resolution for {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+def loopback_only(loopback_guard: Callable[[Callable[[object], BaseException]], None]) -> None:
+    loopback_guard(lambda host: socket.gaierror(f"test guard: no name resolution for {host!r}"))
 
 
 # -- simulator fixtures --------------------------------------------------------------
