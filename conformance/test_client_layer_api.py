@@ -33,6 +33,7 @@ from seedream._errors import (
 )
 from seedream._spec import load_spec, request_body_validator
 from seedream._spec_cases import (
+    AWKWARD_TASK_IDS,
     constraint_cases,
     documented_statuses,
     operation,
@@ -215,20 +216,6 @@ def test_body_just_outside_a_constraint_is_refused_naming_the_field_and_nothing_
 
 
 # --- task ids ---------------------------------------------------------------------------------------
-
-AWKWARD_TASK_IDS = [
-    "task-unified-a/b",
-    "task-unified-../../v1/images/generations",
-    "task-unified-a?b=c",
-    "task-unified-a#frag",
-    "task-unified- spaced out ",
-    "task-unified-ünï©ødé-画像",
-    "task-unified-100%",
-    "task-unified-%2F",
-    "task-unified-a;b=c",
-    "..",
-    ".",
-]
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from ._spec import load_spec
 
 __all__ = [
+    "AWKWARD_TASK_IDS",
     "ConstraintCase",
     "constraint_cases",
     "documented_statuses",
@@ -295,3 +296,20 @@ def request_problems(request: Any, *, api_key: str | None = None) -> list[str]:
         f"body{'.' if e.path else ''}{'.'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(body)
     )
     return problems
+
+
+# Task ids that stress path escaping: each must travel as one escaped path segment. A whole
+# segment of "." or ".." is a dot segment that httpx (like any RFC 3986 client) would remove.
+AWKWARD_TASK_IDS: tuple[str, ...] = (
+    "task-unified-a/b",
+    "task-unified-../../v1/images/generations",
+    "task-unified-a?b=c",
+    "task-unified-a#frag",
+    "task-unified- spaced out ",
+    "task-unified-ünï©ødé-画像",
+    "task-unified-100%",
+    "task-unified-%2F",
+    "task-unified-a;b=c",
+    "..",
+    ".",
+)
