@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import seedream
 
 
@@ -32,3 +34,14 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "NoSuchThing" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_public_names_follow_the_submodule_sys_modules_holds_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pytester (and reloads) replace submodules; a cached export would then be a second, different class.
+    import types
+
+    assert seedream.ServerError is not None  # looked up once before the swap
+    stand_in = types.ModuleType("seedream._errors")
+    stand_in.ServerError = type("ServerError", (Exception,), {})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "seedream._errors", stand_in)
+    assert seedream.ServerError is stand_in.ServerError  # type: ignore[attr-defined]

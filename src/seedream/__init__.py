@@ -98,9 +98,9 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'seedream' has no attribute {name!r}")
-    value = getattr(import_module(f"seedream.{module}"), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    # Not cached here: always the object of the module as sys.modules holds it now (pytester and
+    # reloads may replace a submodule; a cached copy would be a second, different class).
+    return getattr(import_module(f"seedream.{module}"), name)
 
 
 def __dir__() -> list[str]:
