@@ -236,7 +236,7 @@ def enum_sites(schema_name: str) -> Iterator[tuple[tuple[str, ...], list[Any]]]:
 
 def _path_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("".join(f"(?P<{p[1:-1]}>[^/?#]+)" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+    return re.compile("".join(f"(?P<{p[1:-1]}>[^/?#]+)" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 def match_operation(method: str, raw_path: str) -> tuple[str, dict[str, str]] | None:
@@ -245,7 +245,7 @@ def match_operation(method: str, raw_path: str) -> tuple[str, dict[str, str]] | 
         op = item.get(method.lower())
         if not isinstance(op, Mapping):
             continue
-        found = _path_regex(path).match(raw_path)
+        found = _path_regex(path).fullmatch(raw_path)  # not match + "$": "$" also matches before a final "\n"
         if found:
             return str(op["operationId"]), {k: unquote(v) for k, v in found.groupdict().items()}
     return None
