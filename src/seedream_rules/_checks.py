@@ -135,15 +135,22 @@ def _callback_host(body: Mapping[str, Any], path: str, options: RuleOptions) -> 
     if options.allow_internal_callbacks or not isinstance(url, str):
         return None
     try:
-        host = urlsplit(url).hostname or ""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError when the authority does not split as host:port
     except ValueError:
-        host = ""  # unparseable here: judged internal (the format check normally refuses it first)
+        host = ""  # no host to judge: refused like an internal one
     if is_internal_host(host):
         return _violation("callback-host-not-internal", f"{path}callback_url", url, f"host {host or '(none)'}")
     return None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(text: str) -> str:
+    # A field name must be printable: a surrogate would break every UTF-8 writer (stderr, logs).
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _json_text_problem(value: object, depth: int) -> tuple[str, str, object] | None:
@@ -162,11 +169,11 @@ def _json_text_problem(value: object, depth: int) -> tuple[str, str, object] | N
             if not isinstance(key, str):
                 return "", f"a non-string key {key!r}", value
             if _SURROGATE.search(key):
-                return "", "a key holding a surrogate code point", value
+                return _escaped(key), "a key holding a surrogate code point", key
             found_in = _json_text_problem(item, depth + 1)
             if found_in is not None:
-                sub = found_in[0]
-                return (f"{key}.{sub}" if sub and not sub.startswith("[") else key + sub), *found_in[1:]
+                sub, name = found_in[0], _escaped(key)
+                return (f"{name}.{sub}" if sub and not sub.startswith("[") else name + sub), *found_in[1:]
         return None
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):

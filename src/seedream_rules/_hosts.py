@@ -49,6 +49,7 @@ _TEREDO = _V6("2001::/32")
 _NAT64_LOCAL = _V6("64:ff9b:1::/48")
 
 _LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
+_NOT_A_HOST = re.compile(r"[^a-z0-9._~:\-]")  # after decoding: anything a DNS name or IP literal cannot hold
 _NOT_AN_IP = re.compile(r"[^0-9a-fx.:]")  # a character no IP literal (any notation) can hold
 
 
@@ -86,18 +87,19 @@ def address_class(address: IPAddress) -> Literal["loopback", "internal", "public
     return "public"
 
 
-def _literal(host: str) -> IPAddress | None:
+def _literal(host: str) -> tuple[IPAddress, bool] | None:
+    """(address, written in standard notation?) for an IP literal, None for a name."""
     if _NOT_AN_IP.search(host):
         return None  # a host name: skip the (slow, exception-raising) literal parsers
     try:
-        return ipaddress.ip_address(host)
+        return ipaddress.ip_address(host), True
     except ValueError:
         pass
     # Forms most resolvers still accept: 2130706433, 0x7f000001, 0177.0.0.1, 127.1.
     # Parsed, never resolved (inet_aton does no DNS); the regex keeps it to digits.
     if _LEGACY_IPV4.fullmatch(host):
         try:
-            return ipaddress.IPv4Address(socket.inet_aton(host))
+            return ipaddress.IPv4Address(socket.inet_aton(host)), False
         except OSError:
             return None
     return None
@@ -110,7 +112,9 @@ def host_class(host: str) -> HostClass:
     Percent-encoding is decoded first, brackets and a zone id (``%eth0``)
     removed, a trailing dot ignored.
     """
-    host = unquote(host).strip().rstrip(".").lower()
+    decoded = unquote(host)
+    disguised = decoded != host  # percent-encoded
+    host = decoded.strip().rstrip(".").lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     host = host.split("%", 1)[0]
@@ -118,8 +122,17 @@ def host_class(host: str) -> HostClass:
         return "internal"
     if host == "localhost" or host.endswith(".localhost"):
         return "loopback"
-    address = _literal(host)
-    return "name" if address is None else address_class(address)
+    if _NOT_A_HOST.search(host):
+        return "internal"  # decodes to something no host name holds ("%5B::1%5D"): not judgeable, so refused
+    found = _literal(host)
+    if found is None:
+        return "name"
+    address, standard = found
+    judged = address_class(address)
+    # Loopback is a destination tests may allow: only in plain notation. Disguised forms are just internal.
+    if judged == "loopback" and (disguised or not standard):
+        return "internal"
+    return judged
 
 
 def is_internal_host(host: str) -> bool:

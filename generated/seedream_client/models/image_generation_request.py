@@ -317,6 +317,9 @@ class ImageGenerationRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.image_generation_request_model_params import ImageGenerationRequestModelParams  # noqa: PLC0415
 
+        # A request body is judged before any field is converted: a bad value gets the field and the rule,
+        # not the enum's bare ValueError.
+        cls.validate_dict(src_dict)
         d = dict(src_dict)
         model = ImageGenerationRequestModel(d.pop("model"))
 
