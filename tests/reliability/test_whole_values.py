@@ -108,15 +108,17 @@ def test_every_hostile_value_is_refused_before_the_network_by_every_entry_point(
             tally.run(
                 "generated",
                 case,
-                lambda: create_image_generation.sync_detailed(
-                    client=generated, body=models.ImageGenerationRequest.from_dict(body)
+                lambda b=body: create_image_generation.sync_detailed(
+                    client=generated, body=models.ImageGenerationRequest.from_dict(b)
                 ),
             )
-            tally.run("SeedreamAPI", case, lambda: api.create_generation_from_body(body))
-            tally.run("AsyncSeedreamAPI", case, lambda: loop.run_until_complete(aapi.create_generation_from_body(body)))
+            tally.run("SeedreamAPI", case, lambda b=body: api.create_generation_from_body(b))
+            tally.run(
+                "AsyncSeedreamAPI", case, lambda b=body: loop.run_until_complete(aapi.create_generation_from_body(b))
+            )
             keywords = as_keywords(body)
             if keywords is not None:
-                tally.run("Seedream.submit", case, lambda: workflow.submit(body["prompt"], **keywords))  # noqa: B023
+                tally.run("Seedream.submit", case, lambda b=body, k=keywords: workflow.submit(b["prompt"], **k))
     finally:
         generated.get_httpx_client().close()
         api.close()
