@@ -33,9 +33,11 @@ _NOT_PUBLIC_V4 = tuple(
     for n in (
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
         "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",  # 240/4 holds 255.255.255.255
     )
 )  # fmt: skip
+# The registry's exceptions inside 192.0.0.0/24: PCP and TURN anycast are globally reachable.
+_GLOBAL_V4 = (ipaddress.IPv4Address("192.0.0.9"), ipaddress.IPv4Address("192.0.0.10"))
 _NOT_PUBLIC_V6 = tuple(
     _V6(n)
     for n in (
@@ -80,9 +82,9 @@ def address_class(address: IPAddress) -> Literal["loopback", "internal", "public
         return "public"
     if address.is_loopback:
         return "loopback"
+    if address in _GLOBAL_V4:
+        return "public"
     if any(address in net for net in _NOT_PUBLIC_V4) or not address.is_global or address.is_multicast:
-        return "internal"
-    if address == ipaddress.IPv4Address("255.255.255.255"):
         return "internal"
     return "public"
 
