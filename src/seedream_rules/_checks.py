@@ -17,7 +17,8 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ._catalog import (
@@ -82,6 +83,7 @@ def _violation(rule_id: str, field: str, value: object, detail: str = "") -> Con
 _WXH = re.compile(r"([1-9][0-9]*)x([1-9][0-9]*)")
 
 
+@lru_cache(maxsize=1024)  # the same few sizes, judged by two rules per request
 def parse_wxh(size: str) -> tuple[int, int] | None:
     match = _WXH.fullmatch(size)
     return (int(match.group(1)), int(match.group(2))) if match else None
@@ -185,7 +187,33 @@ def _json_text_problem(value: object, depth: int) -> tuple[str, str, object] | N
     return "", f"a {type(value).__name__}, not a JSON value", value
 
 
+def _is_json_text(value: object, depth: int) -> bool:
+    """The fast yes of :func:`_json_text_problem` (exact types, no paths built); anything unusual goes slow."""
+    kind = type(value)
+    if kind is str:
+        text = cast(str, value)
+        return text.isascii() or _SURROGATE.search(text) is None
+    if kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(cast(float, value))
+    if depth >= MAX_JSON_DEPTH:
+        return False
+    if kind is dict:
+        for key, item in cast(dict[object, object], value).items():
+            if type(key) is not str or not (key.isascii() or _SURROGATE.search(key) is None):
+                return False
+            if not _is_json_text(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_is_json_text(item, depth + 1) for item in cast(list[object], value))
+    return _json_text_problem(value, depth) is None
+
+
 def _json_text(body: Mapping[str, Any], path: str, options: RuleOptions) -> ConstraintViolation | None:
+    if _is_json_text(body, 0):
+        return None
     found = _json_text_problem(body, 0)
     if found is None:
         return None
