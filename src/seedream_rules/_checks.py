@@ -80,11 +80,17 @@ def _violation(rule_id: str, field: str, value: object, detail: str = "") -> Con
     return ConstraintViolation(field, value, text, rule_id)
 
 
-_WXH = re.compile(r"([1-9][0-9]*)x([1-9][0-9]*)")
+_WXH = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")  # the spec's WIDTHxHEIGHT alternative
+_LONGEST_WXH = len("999999x999999")
 
 
-@lru_cache(maxsize=1024)  # the same few sizes, judged by two rules per request
 def parse_wxh(size: str) -> tuple[int, int] | None:
+    """(width, height) of a ``WIDTHxHEIGHT`` size the spec's pattern allows, else None."""
+    return _parse_wxh(size) if len(size) <= _LONGEST_WXH else None
+
+
+@lru_cache(maxsize=1024)  # the same few sizes, judged by two rules per request; keys are short (see above)
+def _parse_wxh(size: str) -> tuple[int, int] | None:
     match = _WXH.fullmatch(size)
     return (int(match.group(1)), int(match.group(2))) if match else None
 
@@ -99,8 +105,10 @@ def aspect_ok(width: int, height: int) -> bool:
 
 def _size_dims(body: Mapping[str, Any]) -> tuple[str, int, int] | None:
     size = body.get("size")
-    dims = parse_wxh(size) if isinstance(size, str) else None
-    return None if dims is None else (size, *dims)  # type: ignore[return-value]
+    if not isinstance(size, str):
+        return None
+    dims = parse_wxh(size)
+    return None if dims is None else (size, dims[0], dims[1])
 
 
 def _size_pixel_range(body: Mapping[str, Any], path: str, options: RuleOptions) -> ConstraintViolation | None:

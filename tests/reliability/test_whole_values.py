@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ from seedream._cli import app as cli_app
 from seedream._spec_cases import HostileCase, hostile_request_cases, success_body
 from seedream.simulator import SimulatorConfig, create_app, run_simulator
 
+from .bodies import mutated_body, oracle_valid, valid_body
 from .conftest import Figures, SecretWitness
 from .helpers import SENTINEL_KEY
 from .test_requests import as_keywords
@@ -222,3 +224,50 @@ def test_the_simulator_answers_every_hostile_body_400_never_5xx(figures: Figures
     created = statuses.pop(-1)
     figures.update(bodies=len(bodies), answered_400=statuses[400], other=sum(statuses.values()) - statuses[400])
     assert bad == [] and created == 0
+
+
+def _wire_form(body: Any) -> bytes:
+    """``body`` as a careless client would send it: escaped surrogates, NaN literals, odd types as strings."""
+    return json.dumps(body, ensure_ascii=True, allow_nan=True, default=repr).encode()
+
+
+def test_the_simulator_answers_ten_thousand_mutated_bodies_by_the_oracle_never_5xx(
+    thorough: bool, figures: Figures
+) -> None:
+    target = 50_000 if thorough else 10_000
+    rng = random.Random(10_000_001)
+    statuses: Counter[int] = Counter()
+    bad: list[str] = []
+    judged = Counter[str]()
+
+    async def run() -> int:
+        config = SimulatorConfig.for_tests(api_keys=(SENTINEL_KEY,), allow_loopback=False, outbound="none")
+        sim = create_app(config)
+        headers = {"Authorization": f"Bearer {SENTINEL_KEY}", "Content-Type": "application/json"}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim), base_url="http://sim") as client:
+            for i in range(target):
+                body = valid_body(rng) if i % 5 == 0 else mutated_body(rng)[2]
+                raw = _wire_form(body)
+                try:
+                    valid = oracle_valid(json.loads(raw))  # judged as the server sees it
+                except ValueError:
+                    valid = False
+                judged["valid" if valid else "invalid"] += 1
+                response = await client.post("/v1/images/generations", content=raw, headers=headers)
+                statuses[response.status_code] += 1
+                expected = 200 if valid else 400
+                if response.status_code != expected and len(bad) < 20:
+                    bad.append(f"{response.status_code} (expected {expected}) for {raw[:160]!r}: {response.text[:160]}")
+        return int(sim.counters()["tasks_created"])
+
+    created = asyncio.run(run())
+    figures.update(
+        bodies=target,
+        valid=judged["valid"],
+        invalid=judged["invalid"],
+        answered_5xx=sum(n for status, n in statuses.items() if status >= 500),
+        statuses=", ".join(f"{status}: {n}" for status, n in sorted(statuses.items())),
+        tasks_created=created,
+    )
+    assert bad == []
+    assert created == judged["valid"] == statuses[200] and statuses[400] == judged["invalid"]
