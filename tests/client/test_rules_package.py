@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import seedream_rules
 from seedream._ledger import redact_params
@@ -117,6 +119,21 @@ def test_every_embedded_ipv4_prefix_is_judged_by_the_address_it_carries() -> Non
 def test_the_ledger_redacts_any_url_without_raising(url: str) -> None:
     stored = redact_params({"callback_url": url, "image_urls": [url]})
     assert isinstance(stored["callback_url"], str) and "99999" not in stored["callback_url"]
+
+
+_URLISH = st.builds(
+    "{}{}".format,
+    st.sampled_from(["https://", "http://", "https://[", "https://u:p@", "", "a:"]),
+    st.text(alphabet=st.sampled_from("[]:@%/?#.0123456789abcdef-\n\ud800 x"), max_size=40),
+)
+
+
+@settings(max_examples=1500, deadline=None, database=None)
+@given(url=_URLISH)
+def test_no_url_makes_the_uri_check_the_host_rule_or_the_ledger_raise(url: str) -> None:
+    seedream_rules.is_uri(url)
+    seedream_rules.collect(seedream_rules.resolve(["callback-host-not-internal"]), {"callback_url": url})
+    redact_params({"callback_url": url, "image_urls": [url]})
 
 
 def test_the_ledger_keeps_ipv6_hosts_bracketed() -> None:
