@@ -105,6 +105,8 @@ BODY_BOUNDARIES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"callback_url": "https://203.0.113.9.nip.example.com/cb"},
         {"callback_url": "https://192.168.1.20/cb"},
     ),
+    # An astral character is a surrogate *pair* only in UTF-16; a lone surrogate is no Unicode text.
+    "json-text": ({"prompt": "a lake 🌅"}, {"prompt": "a lake \ud83c"}),
 }
 
 
@@ -191,7 +193,7 @@ def test_body_rule_boundary_both_sides(rule_id: str) -> None:
     assert _accepted(inside)[:2] == (True, True), f"{rule_id} rejected {inside}"
     schema_ok, client_ok, error = _accepted(outside)
     assert not client_ok and error is not None
-    assert error.field.split("[")[0] == rule.field
+    assert rule.field == "*" or error.field.split("[")[0] == rule.field
     if rule.where == "rules":
         # JSON Schema cannot see it; the rule module names it
         assert schema_ok and error.rule_id == rule_id

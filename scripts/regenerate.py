@@ -2,6 +2,7 @@
 
     bundle (scripts/bundle.py) -> openapi/bundled/seedream.openapi.yaml
     validate (openapi-spec-validator)
+    every `x-seedream-rules` id must have an implementation in src/seedream_rules/
     openapi-python-client --fail-on-warning with scripts/templates and
         scripts/generator-config.yaml into a temporary directory
     stamp a GENERATED header on every file, add the bundled spec as JSON
@@ -26,6 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bundle
+
+sys.path.insert(0, str(bundle.ROOT / "src"))  # the rule package of this tree, not an installed copy
+
+import seedream_rules
 
 ROOT = bundle.ROOT
 PACKAGE = ROOT / "generated" / "seedream_client"
@@ -54,6 +59,23 @@ def _validate(path: Path) -> None:
 
     spec, _ = read_from_filename(str(path))
     validate(spec)
+
+
+def _rule_ids(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return list(node.get("x-seedream-rules", [])) + [i for v in node.values() for i in _rule_ids(v)]
+    if isinstance(node, list):
+        return [i for v in node for i in _rule_ids(v)]
+    return []
+
+
+def _check_rule_ids(doc: object) -> None:
+    missing = seedream_rules.unimplemented(_rule_ids(doc))
+    if missing:
+        raise SystemExit(
+            "regenerate: x-seedream-rules ids without an implementation in src/seedream_rules/: "
+            + ", ".join(sorted(set(missing)))
+        )
 
 
 def _ruff_bin() -> str:
@@ -101,7 +123,9 @@ def build(into: Path, spec_path: Path) -> None:
 
 def generate_tree(workdir: Path) -> tuple[str, Path]:
     """Bundle, validate and generate into ``workdir``; return the bundled text and the package."""
-    text = bundle.dump(bundle.bundle())
+    doc = bundle.bundle()
+    _check_rule_ids(doc)
+    text = bundle.dump(doc)
     spec_path = workdir / "seedream.openapi.yaml"
     spec_path.write_text(text, encoding="utf-8")
     _validate(spec_path)

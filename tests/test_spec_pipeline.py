@@ -188,3 +188,28 @@ def test_friendly_enum_names_and_open_enums() -> None:
     assert TaskStatus("cancelled") is TaskStatus.CANCELLED
     odd = UsageBillingRule("per_image")
     assert odd == "per_image" and not odd.is_known and UsageBillingRule.PER_CALL.is_known
+
+
+def test_regeneration_fails_on_a_rule_id_without_an_implementation() -> None:
+    doc = bundle.bundle()
+    doc["components"]["schemas"]["ImageGenerationRequest"]["x-seedream-rules"].append("no-such-rule")
+    with pytest.raises(SystemExit, match="no-such-rule"):
+        regenerate._check_rule_ids(doc)
+    regenerate._check_rule_ids(bundle.bundle())  # the real spec: every id implemented
+
+
+def test_the_rule_package_imports_nothing_but_the_standard_library() -> None:
+    import ast
+
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    package = Path(__file__).resolve().parents[1] / "src" / "seedream_rules"
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in stdlib, f"{path.name} imports {name}"

@@ -2,6 +2,10 @@
 # openapi/bundled/seedream.openapi.yaml with scripts/templates; run `nox -s regenerate`.
 """Contains shared errors types that can be raised from API functions"""
 
+# ConstraintViolation is defined by the rule package (hand-written, dependency-free), so the generated
+# validators and the rule implementations they call raise one class, carrying the rule id.
+from seedream_rules import ConstraintViolation
+
 
 class UnexpectedStatus(Exception):
     """Raised by api functions when the response status an undocumented status and Client.raise_on_unexpected_status is True"""
@@ -13,23 +17,6 @@ class UnexpectedStatus(Exception):
         super().__init__(
             f"Unexpected status code: {status_code}\n\nResponse content:\n{content.decode(errors='ignore')}"
         )
-
-
-class ConstraintViolation(ValueError):
-    """A request value breaks a constraint of the bundled spec; raised before anything is sent.
-
-    ``field`` is the JSON path of the value (``image_urls[3]``), ``rule`` the
-    constraint in words (``maxItems: at most 14 items``).
-    """
-
-    def __init__(self, field: str, value: object, rule: str):
-        self.field = field
-        self.value = value
-        self.rule = rule
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(f"{field}: {rule} (got {shown})")
 
 
 __all__ = ["ConstraintViolation", "UnexpectedStatus"]

@@ -81,7 +81,6 @@ USER_AGENT = f"seedream/{_package_version()} (python {platform.python_version()}
 
 # One encoder, built once: ``json.dumps(..., separators=...)`` builds a new one per call.
 _encode_utf8 = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-_encode_ascii = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
 
 
 class _Secret:
@@ -142,10 +141,9 @@ def _plain(value: Any) -> Any:
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:
+    # The json-text rule has refused surrogates and non-finite numbers already; this is the last net.
     try:
         return _encode_utf8(body).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: JSON can still carry it escaped
-        return _encode_ascii(body).encode("ascii")
     except (TypeError, ValueError, RecursionError) as exc:
         raise RequestValidationError("(body)", body, f"must be JSON-serialisable ({exc})") from None
 

@@ -144,13 +144,19 @@ def default_ledger_path() -> Path:
 def _redact_url(url: object) -> object:
     if not isinstance(url, str):
         return url
+    # Total: urlsplit, .hostname and .port each raise ValueError on some input (bad brackets, port 99999).
     try:
         parts = urlsplit(url)
+        host = parts.hostname or ""
     except ValueError:
         return "<unparseable URL redacted>"
-    netloc = parts.hostname or ""
-    if parts.port is not None:
-        netloc += f":{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None  # out of range or not a number: dropped rather than stored as given
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
     query = "<redacted>" if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 

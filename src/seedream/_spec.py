@@ -4,7 +4,7 @@ The spec ships inside the generated package (``seedream_client/openapi.json``,
 written by ``nox -s regenerate`` from ``openapi/``), so an installed wheel has
 it too. OpenAPI 3.1 schemas are JSON Schema 2020-12; a ``referencing``
 registry holding the whole document resolves ``#/components/...``. Formats
-are checked (``format: uri`` needs ``rfc3986-validator``, a dependency).
+are checked, ``uri`` and ``pattern`` with the semantics of ``seedream_rules``.
 """
 
 from __future__ import annotations
@@ -48,11 +48,35 @@ def validator_for(pointer: str) -> Any:
 
 
 @cache
-def _validator_for(pointer: str) -> Any:
-    from jsonschema import Draft202012Validator
+def _validator_class() -> Any:
+    """Draft 2020-12 with the spec's meaning for ``pattern`` and ``format: uri``, from ``seedream_rules``.
 
+    jsonschema searches patterns with Python's ``re``, where ``$`` also
+    matches before a final newline (``"auto\n"`` would pass ``^(auto|...)$``),
+    and its ``uri`` check has the same flaw and no port range: both are
+    replaced by the functions the generated validators call, so the simulator
+    judges a body exactly as the client does.
+    """
+    from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+
+    from seedream_rules import is_uri, pattern
+
+    def ecma_pattern(validator: Any, source: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        if validator.is_type(instance, "string") and not pattern(source).search(instance):
+            yield ValidationError(f"{instance!r} does not match {source!r}")
+
+    checker = FormatChecker(formats=())
+    checker.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
+    checker.checks("uri")(lambda value: not isinstance(value, str) or is_uri(value))
+    cls = validators.extend(Draft202012Validator, {"pattern": ecma_pattern})  # type: ignore[no-untyped-call]
+    return cls, checker
+
+
+@cache
+def _validator_for(pointer: str) -> Any:
+    cls, checker = _validator_class()
     schema = {"$ref": f"{_SPEC_URI}#{pointer}"}
-    return Draft202012Validator(schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return cls(schema, registry=_registry(), format_checker=checker)
 
 
 def request_body_validator() -> Any:

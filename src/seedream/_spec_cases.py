@@ -21,10 +21,12 @@ from ._spec import load_spec
 __all__ = [
     "AWKWARD_TASK_IDS",
     "ConstraintCase",
+    "HostileCase",
     "constraint_cases",
     "documented_statuses",
     "enum_sites",
     "example_for",
+    "hostile_request_cases",
     "match_operation",
     "operation",
     "request_example",
@@ -206,6 +208,125 @@ def constraint_cases(schema_name: str = "ImageGenerationRequest") -> list[Constr
     return list(_walk(load_spec()["components"]["schemas"][schema_name], base, (), base))
 
 
+# --- hostile values: each must be refused whole, whatever a regular expression engine's "$" does ---------
+
+
+@dataclass(frozen=True)
+class HostileCase:
+    """A body that is invalid by construction, and the field a refusal must name."""
+
+    id: str
+    body: Any
+    field: str
+
+
+# Appended to (or put in front of) a value a constraint fixes: Python's "$" matches before a final "\n".
+_AFFIXES = {
+    "LF": "\n", "CRLF": "\r\n", "CR": "\r", "NUL": "\x00", "TAB": "\t", "SP": " ", "VT": "\x0b",
+    "NEL": "\x85", "LS": "\u2028", "BOM": "\ufeff",
+}  # fmt: skip
+# No UTF-8 text can hold these: refused in every string, constrained or free.
+_SURROGATES = {"lone-high": "\ud800", "lone-low": "\udfff", "reversed-pair": "\udc00\ud83c"}
+_BAD_PORTS = ("65536", "99999", "100000", "4294967739", "0000065536")
+# Hosts that reach an internal address (IPv6 forms that embed one included); none is resolved.
+_INTERNAL_LITERALS = (
+    "[::127.0.0.1]", "[::7f00:1]", "[::ffff:0:7f00:1]", "[::ffff:0:127.0.0.1]", "[0:0:0:0:0:ffff:127.0.0.1]",
+    "[::ffff:7f00:1]", "[::ffff:10.0.0.1]", "[::ffff:a9fe:a9fe]", "[64:ff9b::127.0.0.1]", "[64:ff9b::c0a8:1]",
+    "[64:ff9b:1::1]", "[64:ff9b:1:ffff::8.8.8.8]", "[2002:7f00:1::]", "[2002:a00:1::1]", "[2002:a9fe:a9fe::1]",
+    "[2001:0:4136:e378:8000:63bf:3fff:fdd2]", "[2001::1]", "[fec0::1]", "[FEC0:0:0:1::1]", "[fc00::1]",
+    "[fd12:3456::1]", "[fe80::1]", "[ff02::1]", "[ff05::2]", "[::]", "[::0.0.0.0]", "[100::1]", "[2001:db8::1]",
+    "[3fff::1]", "[5f00::1]", "0.0.0.0", "100.64.0.1", "192.0.0.1", "198.18.0.1", "224.0.0.1", "240.0.0.1",
+    "255.255.255.255", "127.0.0.1", "0x7f.1", "017700000001", "%5B::1%5D",
+)  # fmt: skip
+
+
+def _string_sites(
+    schema: Mapping[str, Any], path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any]]]:
+    schema = _resolve(schema)
+    if schema.get("type") == "string":
+        yield path, schema
+    if "items" in schema:
+        yield from _string_sites(schema["items"], (*path, "[]"))
+    for name, sub in schema.get("properties", {}).items():
+        yield from _string_sites(sub, (*path, name))
+
+
+def _put(base: Mapping[str, Any], schema: Mapping[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """``base`` with the value at ``path`` (``"[]"``: a one-item array built from the spec's example) replaced."""
+    body = copy.deepcopy(dict(base))
+    node: Any = body
+    schema = _resolve(schema)
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if part == "[]":
+            continue
+        sub = _resolve(schema["properties"][part])
+        if last:
+            node[part] = value
+        elif path[i + 1] == "[]":
+            item_schema = _resolve(sub["items"])
+            if i + 2 == len(path):
+                node[part] = [value]
+                break
+            item = example_for(item_schema)
+            node[part] = [item]
+            node, schema = item, item_schema
+        else:
+            node = node.setdefault(part, example_for(sub))
+            schema = sub
+    return body
+
+
+def _field(path: tuple[str, ...]) -> str:
+    return ".".join(path).replace(".[]", "[0]")
+
+
+def hostile_request_cases(schema_name: str = "ImageGenerationRequest") -> list[HostileCase]:
+    """Values invalid by construction for every string field of the request schema, and more.
+
+    Every constrained string field (enum, pattern or format, read from the
+    spec) with each of :data:`_AFFIXES` appended and prepended; every string
+    field, free text included, with a surrogate; URLs with ports beyond
+    65535; callback hosts that reach internal addresses; surrogates and
+    non-finite numbers in extra fields and keys. The unbroken body is the
+    spec's request example with a sample for the field (itself valid).
+    """
+    schema = load_spec()["components"]["schemas"][schema_name]
+    base = request_example()
+    out: list[HostileCase] = []
+    for path, site in _string_sites(schema):
+        sample = example_for(site)
+        if site.get("format") == "uri" or "callback" in path[-1]:
+            sample = "https://cdn.example.com/a.png"
+        field = _field(path)
+        if not isinstance(sample, str):
+            continue
+        if "enum" in site or "pattern" in site or "format" in site:
+            for name, affix in _AFFIXES.items():
+                out.append(HostileCase(f"{field}+{name}", _put(base, schema, path, sample + affix), field))
+                out.append(HostileCase(f"{name}+{field}", _put(base, schema, path, affix + sample), field))
+        for name, surrogate in _SURROGATES.items():
+            out.append(HostileCase(f"{field}:{name}", _put(base, schema, path, sample + surrogate), field))
+            out.append(HostileCase(f"{field}:{name}-inside", _put(base, schema, path, surrogate + sample), field))
+        if site.get("format") == "uri" or path[-1] == "callback_url":
+            for port in _BAD_PORTS:
+                url = f"https://cdn.example.com:{port}/a.png"
+                out.append(HostileCase(f"{field}:port-{port}", _put(base, schema, path, url), field))
+    for host in _INTERNAL_LITERALS:
+        out.append(
+            HostileCase(f"callback_url:host-{host}", {**base, "callback_url": f"https://{host}/cb"}, "callback_url")
+        )
+    for name, surrogate in _SURROGATES.items():
+        out.append(HostileCase(f"extra:{name}", {**base, "metadata": {"note": surrogate}}, "metadata.note"))
+        escaped = ("x" + surrogate).encode("utf-8", "backslashreplace").decode()  # as a refusal names it
+        out.append(HostileCase(f"extra-key:{name}", {**base, "x" + surrogate: 1}, escaped))
+    for name, number in (("nan", float("nan")), ("inf", float("inf")), ("-inf", float("-inf"))):
+        out.append(HostileCase(f"extra:{name}", {**base, "seed": number}, "seed"))
+        out.append(HostileCase(f"extra-nested:{name}", {**base, "metadata": {"w": [1, number]}}, "metadata.w[1]"))
+    return out
+
+
 # --- enums ------------------------------------------------------------------------------------------
 
 
@@ -236,7 +357,7 @@ def enum_sites(schema_name: str) -> Iterator[tuple[tuple[str, ...], list[Any]]]:
 
 def _path_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("".join(f"(?P<{p[1:-1]}>[^/?#]+)" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+    return re.compile("".join(f"(?P<{p[1:-1]}>[^/?#]+)" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 def match_operation(method: str, raw_path: str) -> tuple[str, dict[str, str]] | None:
@@ -245,7 +366,7 @@ def match_operation(method: str, raw_path: str) -> tuple[str, dict[str, str]] | 
         op = item.get(method.lower())
         if not isinstance(op, Mapping):
             continue
-        found = _path_regex(path).match(raw_path)
+        found = _path_regex(path).fullmatch(raw_path)  # not match + "$": "$" also matches before a final "\n"
         if found:
             return str(op["operationId"]), {k: unquote(v) for k, v in found.groupdict().items()}
     return None

@@ -45,6 +45,10 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("callback HTTPS upper-case scheme", {"callback_url": "HTTPS://hooks.example.com/x"}),
     ("callback public IPv4 literal", {"callback_url": "https://8.8.8.8/cb"}),
     ("callback public IPv6 literal", {"callback_url": "https://[2001:4860:4860::8888]/cb"}),
+    ("callback NAT64 of a public IPv4", {"callback_url": "https://[64:ff9b::808:808]/cb"}),
+    ("callback 6to4 of a public IPv4", {"callback_url": "https://[2002:808:808::1]/cb"}),
+    ("callback port 65535", {"callback_url": "https://hooks.example.com:65535/cb"}),
+    ("prompt with an astral character", {"prompt": "a lake at dawn 🌅"}),
     ("callback 2048 characters", {"callback_url": "https://hooks.example.com/" + "a" * (2048 - 26)}),
     ("callback name that merely contains an IP", {"callback_url": "https://10.0.0.1.nip.example.com/cb"}),
     ("quality 2K", {"quality": "2K"}),
@@ -146,7 +150,36 @@ REJECTED: list[tuple[str, dict[str, Any], str | None, str]] = [
     ("web_search 'yes'", {"web_search": "yes"}, None, "web_search"),
     ("extra_body repeats n", {"n": 2, "extra_body": {"n": 3}}, None, "extra_body.n"),
     ("extra_body overrides the model", {"extra_body": {"model": "other"}}, None, "extra_body.model"),
-    ("extra_body not JSON", {"extra_body": {"when": object()}}, None, "(body)"),
+    ("extra_body not JSON", {"extra_body": {"when": object()}}, "json-text", "when"),
+    ("extra_body NaN", {"extra_body": {"seed": float("nan")}}, "json-text", "seed"),
+    # Patterns and formats match the whole value: Python's "$" alone would accept a final newline.
+    ("size 2048x2048 + newline", {"size": "2048x2048\n"}, "size-shape", "size"),
+    ("size auto + newline", {"size": "auto\n"}, "size-shape", "size"),
+    ("size 100x100 + newline", {"size": "100x100\n"}, "size-shape", "size"),
+    ("image_urls URL + newline", {"image_urls": [URL + "\n"]}, None, "image_urls[0]"),
+    ("callback URL + newline", {"callback_url": HOOK + "\n"}, None, "callback_url"),
+    ("image_urls port 99999", {"image_urls": ["https://example.com:99999/x.png"]}, None, "image_urls[0]"),
+    ("callback port 65536", {"callback_url": "https://hooks.example.com:65536/x"}, None, "callback_url"),
+    ("prompt lone surrogate", {"prompt": "a lake \ud800"}, "json-text", "prompt"),
+    ("image_urls surrogate", {"image_urls": ["https://example.com/\udfff.png"]}, None, "image_urls[0]"),
+    *[
+        (f"callback [{host}]", {"callback_url": f"https://[{host}]/cb"}, "callback-host-not-internal", "callback_url")
+        for host in (
+            "::127.0.0.1",  # IPv4-compatible
+            "::ffff:0:7f00:1",  # SIIT IPv4-translated
+            "64:ff9b::a00:1",  # NAT64 to 10.0.0.1
+            "64:ff9b:1::1",  # NAT64 local-use
+            "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+            "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+            "fec0::1",  # site-local
+            "fd12:3456::1",  # unique-local
+            "ff02::1",  # multicast
+            "::",  # unspecified
+            "2001:db8::1",  # documentation
+            "3fff::1",  # documentation (RFC 9637)
+        )
+    ],
 ]
 
 

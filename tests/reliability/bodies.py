@@ -53,6 +53,12 @@ INTERNAL_HOSTS = (
     "[fd00::1]",
     "0.0.0.0",
     "%31%32%37.0.0.1",
+    "[::127.0.0.1]",
+    "[::ffff:0:7f00:1]",
+    "[64:ff9b::a00:1]",
+    "[2002:c0a8:101::1]",
+    "[fec0::1]",
+    "[2001:0:4136:e378:8000:63bf:3fff:fdd2]",
 )
 _TEXT = string.ascii_letters + string.digits + " .,;:!?-_'\"()[]{}<>/\\@#$%^&*+=~`|"
 _UNICODE = "éßøñ中文字🌅🏔️\u200b\u202e\ufeff\u0000\t\n"
@@ -62,10 +68,13 @@ def prompt(rng: random.Random, length: int | None = None) -> str:
     if length is None:
         length = rng.choice([0, 1, rng.randint(2, 60), rng.randint(60, 400), rng.randint(1990, 2000)])
     alphabet = _TEXT + _UNICODE if rng.random() < 0.3 else _TEXT
-    text = "".join(rng.choices(alphabet, k=length))
-    if rng.random() < 0.05 and length:
-        text = text[:-1] + "\ud800"  # a lone surrogate: still a JSON string (sent escaped)
-    return text
+    return "".join(rng.choices(alphabet, k=length))
+
+
+def _surrogate_prompt(rng: random.Random) -> str:
+    text = prompt(rng, rng.randint(1, 200))
+    at = rng.randint(0, len(text))
+    return text[:at] + rng.choice(["\ud800", "\udfff", "\udc00\ud83c"]) + text[at:]  # no UTF-8 text holds these
 
 
 def url(rng: random.Random, scheme: str = "https", host: str | None = None) -> str:
@@ -145,7 +154,8 @@ def _long_prompt(rng: random.Random) -> str:
 def _bad_pattern_size(rng: random.Random) -> str:
     return rng.choice(
         ["16:10", "1:2", "2048X2048", "2048*2048", "0x100", "100x0", " 1:1", "1:1 ", "AUTO", "", "1234567x1",
-         "2048x2048x1", "-2048x2048", "2048.0x2048", "２０４８x2048", "01x2048", "2048x", "x2048", "1:1\n"]
+         "2048x2048x1", "-2048x2048", "2048.0x2048", "２０４８x2048", "01x2048", "2048x", "x2048", "1:1\n",
+         "2048x2048\n", "auto\n", "100x100\n", "16:9\r\n", "auto\x00", "\n2048x2048"]
     )  # fmt: skip
 
 
@@ -181,6 +191,7 @@ def _references_plus_n(body: dict[str, Any], rng: random.Random) -> dict[str, An
 def _bad_reference(rng: random.Random) -> list[Any]:
     good = [url(rng) for _ in range(rng.randint(0, 3))]
     bad = rng.choice(["not a uri", "", "cdn.example.com/a.png", "http://exa mple.com/a.png", "https://[::1/x",
+                      "https://cdn.example.com/a.png\n", "https://example.com:99999/x.png", "https://x.example/\ud800",
                       1, None, {"url": "https://x.example/a.png"}, ["https://x.example/a.png"], True])  # fmt: skip
     good.insert(rng.randint(0, len(good)), bad)
     return good
@@ -235,6 +246,7 @@ MUTATIONS: tuple[tuple[str, frozenset[str], Mutation], ...] = (
     ("model:type", frozenset({"model"}), _wrong_type("model")),
     ("prompt:missing", frozenset({"prompt"}), _drop("prompt")),
     ("prompt:too-long", frozenset({"prompt"}), _set("prompt", _long_prompt)),
+    ("prompt:surrogate", frozenset({"prompt"}), _set("prompt", _surrogate_prompt)),
     ("prompt:type", frozenset({"prompt"}), _set("prompt", 1, None, ["a lake"], {"text": "a lake"}, True, 1.5)),
     ("n:range", frozenset({"n"}), _set("n", 0, -1, 16, 100, 10**30, -(10**30), 15.5 + 1)),
     ("n:type", frozenset({"n"}), _set("n", 1.5, "2", True, False, None, [1], {"n": 1}, math.nan, math.inf)),
@@ -253,7 +265,18 @@ MUTATIONS: tuple[tuple[str, frozenset[str], Mutation], ...] = (
     ("callback_url:internal", frozenset({"callback_url"}), _set("callback_url", _internal_callback)),
     ("callback_url:scheme", frozenset({"callback_url"}), _set("callback_url", _non_https_callback)),
     ("callback_url:length", frozenset({"callback_url"}), _set("callback_url", _long_callback)),
-    ("callback_url:format", frozenset({"callback_url"}), _set("callback_url", "https://", "https:// x", "https://a b")),
+    (
+        "callback_url:format",
+        frozenset({"callback_url"}),
+        _set(
+            "callback_url",
+            "https://",
+            "https:// x",
+            "https://a b",
+            "https://hooks.example.com/x\n",
+            "https://hooks.example.com:65536/x",
+        ),
+    ),
     ("callback_url:type", frozenset({"callback_url"}), _wrong_type("callback_url")),
     ("not-json", frozenset({"extra", "n", "prompt", "size", "(body)"}), _not_json),
     ("not-an-object", frozenset({"(body)"}), _not_an_object),

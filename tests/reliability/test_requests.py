@@ -6,7 +6,9 @@ strategies draw every field from a mix of good and bad values. The oracle is
 the bundled spec through ``jsonschema`` (formats checked) plus
 ``_rules.check_request``, never the client's own validators. Each case goes
 through ``SeedreamAPI.create_generation_from_body``; a share also through the
-keyword API (``create_generation``) and through ``AsyncSeedreamAPI``. The
+keyword API (``create_generation``), through ``AsyncSeedreamAPI`` and through
+the generated client alone (``ImageGenerationRequest.from_dict`` and the
+generated endpoint function), which must judge exactly as the oracle too. The
 transport counts requests: a refusal must have made none, an acceptance
 exactly one, carrying the body unchanged.
 """
@@ -26,6 +28,9 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from seedream_client import AuthenticatedClient, models
+from seedream_client.api.image_generation import create_image_generation
+from seedream_client.errors import ConstraintViolation
 
 from seedream import AsyncSeedreamAPI, RequestValidationError, SeedreamAPI
 from seedream._rules import RATIOS
@@ -39,6 +44,8 @@ pytestmark = pytest.mark.reliability
 
 CREATED = json.dumps(success_body("createImageGeneration")).encode()
 _KEYWORDS = ("n", "size", "quality", "image_urls", "callback_url", "prompt_priority")
+# SeedreamAPI with a whole body, its keyword API, the async twin, the generated client (from_dict + endpoint).
+PATHS = ("body", "keywords", "async", "generated")
 
 
 class Wire:
@@ -109,7 +116,7 @@ class Judge:
         self.wire.sent.clear()
         try:
             send()
-        except RequestValidationError as error:
+        except (RequestValidationError, ConstraintViolation) as error:
             self.witness.see_error(error)
             if valid:
                 self._fail(f"{label}: refused a valid body ({error}): {body!r:.300}")
@@ -139,15 +146,22 @@ class Judge:
 
 
 class Clients:
-    """The sync client and its async twin (on a private event loop), sharing one counting transport."""
+    """The sync client, its async twin (on a private event loop) and the generated client, on one counting transport."""
 
     def __init__(self, wire: Wire) -> None:
         transport = httpx.MockTransport(wire)
         self.loop = asyncio.new_event_loop()
         self.api = SeedreamAPI(SENTINEL_KEY, transport=transport)
         self.aapi = AsyncSeedreamAPI(SENTINEL_KEY, transport=transport)
+        self.generated = AuthenticatedClient(
+            base_url="http://127.0.0.1:9", token=SENTINEL_KEY, httpx_args={"transport": transport}
+        )
 
     def sender(self, body: Any, path: str) -> Callable[[], object]:
+        if path == "generated":
+            return lambda: create_image_generation.sync_detailed(
+                client=self.generated, body=models.ImageGenerationRequest.from_dict(body)
+            )
         if path == "keywords":
             keywords = as_keywords(body)
             assert keywords is not None
@@ -157,6 +171,7 @@ class Clients:
         return lambda: self.api.create_generation_from_body(body)
 
     def close(self) -> None:
+        self.generated.get_httpx_client().close()
         self.api.close()
         self.loop.run_until_complete(self.aapi.close())
         self.loop.close()
@@ -189,7 +204,7 @@ def test_ten_thousand_invalid_requests_are_refused_before_the_network_and_ten_th
                     blame = None
                 else:
                     mutations[label] += 1
-            path = rng.choices(["body", "keywords", "async"], weights=[6, 3, 1])[0]
+            path = rng.choices(["body", "keywords", "async", "generated"], weights=[6, 3, 1, 3])[0]
             if path == "keywords" and as_keywords(body) is None:
                 path = "body"
             judge.check(body, clients.sender(body, path), path=path, blame=blame, label=label)
@@ -199,8 +214,8 @@ def test_ten_thousand_invalid_requests_are_refused_before_the_network_and_ten_th
     figures.update(
         refused=counts["refused"],
         accepted=counts["accepted"],
-        refused_via=", ".join(f"{p} {counts['refused via ' + p]}" for p in ("body", "keywords", "async")),
-        accepted_via=", ".join(f"{p} {counts['accepted via ' + p]}" for p in ("body", "keywords", "async")),
+        refused_via=", ".join(f"{p} {counts['refused via ' + p]}" for p in PATHS),
+        accepted_via=", ".join(f"{p} {counts['accepted via ' + p]}" for p in PATHS),
         mutation_kinds=len(mutations),
         mutations_that_stayed_valid=ineffective,
         problems=counts["problems"],
@@ -296,7 +311,7 @@ def test_hypothesis_bodies_are_sent_exactly_when_the_oracle_says_valid(
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(body=bodies(), path=st.sampled_from(["body", "keywords", "async"]))
+    @given(body=bodies(), path=st.sampled_from(PATHS))
     def run(body: Any, path: str) -> None:
         if path == "keywords" and as_keywords(body) is None:
             path = "body"

@@ -2,13 +2,13 @@
 # openapi/bundled/seedream.openapi.yaml with scripts/templates; run `nox -s regenerate`.
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import seedream_rules
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
+from seedream_rules import DEFAULT_OPTIONS, RuleOptions
 
 from ..errors import ConstraintViolation
 from ..models.image_generation_request_model import ImageGenerationRequestModel
@@ -18,6 +18,22 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.image_generation_request_model_params import ImageGenerationRequestModelParams
+
+
+RULES = seedream_rules.resolve(
+    [
+        "references-plus-n",
+        "json-text",
+        "size-pixel-range",
+        "size-aspect-range",
+        "reference-image-size",
+        "reference-image-format",
+        "reference-image-aspect",
+        "reference-image-min-side",
+        "reference-image-max-pixels",
+        "callback-host-not-internal",
+    ]
+)
 
 
 T = TypeVar("T", bound="ImageGenerationRequest")
@@ -114,12 +130,14 @@ class ImageGenerationRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     @staticmethod
-    def validate_dict(data: Any, path: str = "") -> None:
-        """Check wire-form ``data`` against every constraint of this schema.
+    def validate_dict(data: Any, path: str = "", rule_options: RuleOptions = DEFAULT_OPTIONS) -> None:
+        """Check wire-form ``data`` against every constraint of this schema, then its prose rules.
 
-        Raises ConstraintViolation naming the field, the value and the rule.
-        Generated from the bundled spec; the prose rules JSON Schema cannot
-        express live in the runtime's rule module.
+        Raises ConstraintViolation naming the field, the value, the rule and
+        its id. Generated from the bundled spec; the rules JSON Schema cannot
+        express are called from ``seedream_rules`` by their ``x-seedream-rules``
+        id (``RULES``). ``rule_options`` holds explicit test-only departures
+        (internal callback hosts).
         """
         _p = f"{path}." if path else ""
         if not isinstance(data, Mapping):
@@ -153,9 +171,9 @@ class ImageGenerationRequest:
         if "size" in data:
             if not isinstance(data["size"], str):
                 raise ConstraintViolation(f"{_p}size", data["size"], "type: must be a string")
-            if not re.search(
-                "^(auto|1:1|2:3|3:2|3:4|4:3|4:5|5:4|9:16|16:9|21:9|[1-9][0-9]{0,5}x[1-9][0-9]{0,5})$", data["size"]
-            ):
+            if not seedream_rules.pattern(
+                "^(auto|1:1|2:3|3:2|3:4|4:3|4:5|5:4|9:16|16:9|21:9|[1-9][0-9]{0,5}x[1-9][0-9]{0,5})$"
+            ).search(data["size"]):
                 raise ConstraintViolation(
                     f"{_p}size",
                     data["size"],
@@ -182,8 +200,10 @@ class ImageGenerationRequest:
             for _i2, _v2 in enumerate(data["image_urls"]):
                 if not isinstance(_v2, str):
                     raise ConstraintViolation(f"{_p}image_urls[{_i2}]", _v2, "type: must be a string")
-                if not validate_rfc3986(_v2, rule="URI"):
-                    raise ConstraintViolation(f"{_p}image_urls[{_i2}]", _v2, "format: uri (RFC 3986 absolute URI)")
+                if not seedream_rules.is_uri(_v2):
+                    raise ConstraintViolation(
+                        f"{_p}image_urls[{_i2}]", _v2, "format: uri (RFC 3986 absolute URI, port at most 65535)"
+                    )
 
         if "model_params" in data:
             if not isinstance(data["model_params"], Mapping):
@@ -229,14 +249,16 @@ class ImageGenerationRequest:
                 raise ConstraintViolation(
                     f"{_p}callback_url", data["callback_url"], "maxLength: at most 2048 characters"
                 )
-            if not re.search("^[Hh][Tt][Tt][Pp][Ss]://", data["callback_url"]):
+            if not seedream_rules.pattern("^[Hh][Tt][Tt][Pp][Ss]://").search(data["callback_url"]):
                 raise ConstraintViolation(
                     f"{_p}callback_url", data["callback_url"], "pattern: must match ^[Hh][Tt][Tt][Pp][Ss]://"
                 )
-            if not validate_rfc3986(data["callback_url"], rule="URI"):
+            if not seedream_rules.is_uri(data["callback_url"]):
                 raise ConstraintViolation(
-                    f"{_p}callback_url", data["callback_url"], "format: uri (RFC 3986 absolute URI)"
+                    f"{_p}callback_url", data["callback_url"], "format: uri (RFC 3986 absolute URI, port at most 65535)"
                 )
+
+        seedream_rules.apply(RULES, data, path, rule_options)
 
     def to_dict(self) -> dict[str, Any]:
         model = str(self.model)
@@ -295,6 +317,9 @@ class ImageGenerationRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.image_generation_request_model_params import ImageGenerationRequestModelParams  # noqa: PLC0415
 
+        # A request body is judged before any field is converted: a bad value gets the field and the rule,
+        # not the enum's bare ValueError.
+        cls.validate_dict(src_dict)
         d = dict(src_dict)
         model = ImageGenerationRequestModel(d.pop("model"))
 

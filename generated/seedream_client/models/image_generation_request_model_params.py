@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+from seedream_rules import DEFAULT_OPTIONS, RuleOptions
 
 from ..errors import ConstraintViolation
 from ..models.image_generation_request_model_params_output_format import ImageGenerationRequestModelParamsOutputFormat
@@ -43,12 +44,14 @@ class ImageGenerationRequestModelParams:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     @staticmethod
-    def validate_dict(data: Any, path: str = "") -> None:
-        """Check wire-form ``data`` against every constraint of this schema.
+    def validate_dict(data: Any, path: str = "", rule_options: RuleOptions = DEFAULT_OPTIONS) -> None:
+        """Check wire-form ``data`` against every constraint of this schema, then its prose rules.
 
-        Raises ConstraintViolation naming the field, the value and the rule.
-        Generated from the bundled spec; the prose rules JSON Schema cannot
-        express live in the runtime's rule module.
+        Raises ConstraintViolation naming the field, the value, the rule and
+        its id. Generated from the bundled spec; the rules JSON Schema cannot
+        express are called from ``seedream_rules`` by their ``x-seedream-rules``
+        id (``RULES``). ``rule_options`` holds explicit test-only departures
+        (internal callback hosts).
         """
         _p = f"{path}." if path else ""
         if not isinstance(data, Mapping):

@@ -28,16 +28,8 @@ class Verdict:
 
 
 def is_loopback_host(host: str) -> bool:
-    host = host.strip().rstrip(".").lower().removeprefix("[").removesuffix("]")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
+    # The one host classification (seedream_rules), shared with the client's callback rule.
+    return _rules.is_loopback_host(host)
 
 
 def judge(url: str, config: SimulatorConfig) -> Verdict:
