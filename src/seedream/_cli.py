@@ -579,7 +579,10 @@ def batch_command(
         if sheet and not dry_run:
             data["sheet"] = _batch_sheet(output, report)
         output.emit(data, lambda: _print_report(output, report))
-    if not report.complete:
+    if dry_run:
+        if report.problems:
+            raise typer.Exit(2)
+    elif not report.complete:
         raise typer.Exit(3 if any(r.state in ("failed", "cancelled", "expired") for r in report.lines) else 1)
 
 
