@@ -88,7 +88,7 @@ def _batch(env: dict[str, str], work: Path, *extra: str) -> list[str]:
 
 
 def _run_and_kill(env: dict[str, str], work: Path, downloaded: int) -> tuple[bool, int]:
-    """Start the batch, SIGKILL it once ``downloaded`` lines are done; (killed, tasks in flight at the kill)."""
+    """Start the batch, SIGKILL it once ``downloaded`` lines are done and a task is in flight; (killed, in flight)."""
     ledger = work / "ledger.sqlite3"
     with open(work / "run.err", "a") as err:
         process = subprocess.Popen(_batch(env, work, "--no-sheet"), env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -96,7 +96,7 @@ def _run_and_kill(env: dict[str, str], work: Path, downloaded: int) -> tuple[boo
             deadline = time.monotonic() + 60
             while process.poll() is None and time.monotonic() < deadline:
                 done, in_flight = _downloaded(ledger)
-                if done >= downloaded:
+                if done >= downloaded and in_flight:
                     process.send_signal(signal.SIGKILL)
                     process.wait(10)
                     return process.returncode == -signal.SIGKILL, in_flight
@@ -122,7 +122,7 @@ def test_a_batch_killed_twice_and_rerun_accounts_for_every_line_and_pays_each_on
 
     kills = [_run_and_kill(env, tmp_path, threshold) for threshold in KILL_AT]
     assert [killed for killed, _ in kills] == [True, True], (tmp_path / "run.err").read_text()[-2000:]
-    assert any(in_flight for _, in_flight in kills)  # the reruns had tasks in flight to resume, not only new lines
+    assert all(in_flight for _, in_flight in kills)  # each rerun had tasks in flight to resume, not only new lines
     done = subprocess.run(_batch(env, tmp_path, "--json"), env=env, capture_output=True, text=True, timeout=120)
     report = json.loads(done.stdout)
     lines = report["lines"]
