@@ -91,8 +91,8 @@ def collect_images(directory: str | os.PathLike[str], ledger: Ledger | None = No
 
 
 def _task_of(path: Path) -> str:
-    # Downloads are named <task id>-<index>.<ext>.
-    stem, _, index = path.stem.rpartition("-")
+    # Downloads are named <task id>_<index>.<ext> (seedream._download.file_stem).
+    stem, _, index = path.stem.rpartition("_")
     return stem if stem.startswith("task-unified-") and index.isdigit() else ""
 
 
