@@ -27,7 +27,7 @@ PALETTE: tuple[Colour, ...] = (
     (127, 127, 127),
 )
 _WIDTH, _HEIGHT = 960, 600
-_LEFT, _RIGHT, _TOP, _BOTTOM = 90, 30, 60, 150
+_LEFT, _RIGHT, _TOP, _BOTTOM = 90, 30, 60, 170
 
 
 def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
@@ -139,12 +139,12 @@ class Chart:
                     half = 0.3 * (right - left) / (x_high - x_low)  # bars fill 60 % of their category
                     draw.rectangle((px(x) - half, py(y), px(x) + half, py(y_low)), fill=c)
                     draw.line((px(x), py(yl), px(x), py(yh)), fill=(0, 0, 0), width=2)
-                    draw.text((px(x), py(y) - 4), _fmt(y), fill=(0, 0, 0), font=small, anchor="md")
+                    draw.text((px(x) + 8, py(y) - 4), _fmt(y), fill=(0, 0, 0), font=small, anchor="ld")
                     continue
                 draw.line((px(xl), py(y), px(xh), py(y)), fill=c, width=2)
                 draw.line((px(x), py(yl), px(x), py(yh)), fill=c, width=2)
                 draw.ellipse((px(x) - 6, py(y) - 6, px(x) + 6, py(y) + 6), fill=c, outline=(0, 0, 0))
-        legend_y = bottom + 58
+        legend_y = bottom + 52
         column = 0
         for series in self.series:
             if series.kind == "bar" and bars:
