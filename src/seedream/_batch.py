@@ -54,7 +54,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -66,6 +66,7 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     DownloadError,
+    LedgerError,
     LinkExpiredError,
     NotFoundError,
     RateLimitError,
@@ -777,6 +778,64 @@ async def run_batch(
         raise RequestValidationError(f"line {first.line}: {first.field}", first.value, first.rule + more)
     target = Path(directory).expanduser().resolve()
     bid = batch_id or batch_id_for(parsed.path, client.base_url)
+    with contextlib.ExitStack() as stack:
+        if not dry_run:  # before the ledger is read: another run's progress must not go stale under this one
+            stack.enter_context(_batch_lock(client.ledger.path, bid))
+        return await _run_batch(
+            client,
+            parsed,
+            bid=bid,
+            target=target,
+            started=started,
+            concurrency=concurrency,
+            timeout=timeout,
+            max_credits=max_credits,
+            credits_per_image=credits_per_image,
+            balance=balance,
+            dry_run=dry_run,
+            on_progress=on_progress,
+            on_plan=on_plan,
+        )
+
+
+@contextlib.contextmanager
+def _batch_lock(ledger_path: str, batch_id: str) -> Iterator[None]:
+    """One run of a batch at a time: two would both see a line unsent and both pay for it."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks (Windows): keeping to one run at a time is the caller's
+        yield
+        return
+    if ledger_path == ":memory:":
+        yield
+        return
+    lock = Path(ledger_path).with_name(f"{Path(ledger_path).name}.batch-{batch_id}.lock")
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LedgerError(
+                f"batch {batch_id} is being run by another process (lock {lock}); wait for it to end"
+            ) from None
+        yield  # the lock goes with the file descriptor, also when the process is killed
+
+
+async def _run_batch(
+    client: AsyncSeedream,
+    parsed: BatchFile,
+    *,
+    bid: str,
+    target: Path,
+    started: float,
+    concurrency: int,
+    timeout: float,
+    max_credits: float | None,
+    credits_per_image: float,
+    balance: BalanceProbe | None,
+    dry_run: bool,
+    on_progress: ProgressCallback | None,
+    on_plan: Callable[[BatchEstimate], None] | None,
+) -> BatchReport:
     records = client.ledger.batch_lines(bid)
     to_send = [line for line in parsed.lines if _needs_sending(records.get(line.key))]
     cost = estimate_credits(to_send, credits_per_image)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from seedream._batch import AIMDLimiter, BatchReport, read_batch, run_batch
-from seedream._errors import RequestValidationError
+from seedream._errors import LedgerError, RequestValidationError
 from seedream._ledger import Ledger
 from seedream._polling import PollPolicy
 from seedream._workflow import AsyncSeedream
@@ -180,3 +181,23 @@ def test_aimd_window_halves_on_a_throttle_once_per_pause_and_grows_back_by_one_p
         now[0] += 10
         limiter.on_throttle(None)
     assert limiter.limit == 1  # never below one line in flight
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="advisory locks are POSIX here")
+def test_a_second_run_of_the_same_batch_at_the_same_time_is_refused_before_sending(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    import fcntl
+
+    ledger = tmp_path / "l.sqlite3"
+    batch = _write(tmp_path / "b.jsonl", [{"prompt": _prompt(0)}])
+    with Ledger(ledger):
+        pass
+    lock = tmp_path / f"l.sqlite3.batch-{_batch_id(simulator, batch)}.lock"
+    with open(lock, "a+") as held:  # stands for another process in the middle of this batch
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(LedgerError, match="another process"):
+            _run(simulator, ledger, batch)
+        assert simulator.counters()["requests"] == {}
+        assert _run(simulator, ledger, batch, dry_run=True).estimate.lines == 1  # a dry run sends nothing: allowed
+    assert [line.state for line in _run(simulator, ledger, batch).lines] == ["done"]
