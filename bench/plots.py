@@ -75,7 +75,7 @@ def _figure_4(doc: dict[str, Any], out: Path) -> Path | None:
             chart.line(str(row["name"]).split(",")[0], [(float(t), float(n)) for t, n in timeline])
     if not chart.series:
         return None
-    chart.note("in flight: from the submit call until the client saw the task end")
+    chart.note("in flight: from the moment the task's id is known until the client sees the task end")
     return chart.save(out / FIGURE_FILES["4"])
 
 
