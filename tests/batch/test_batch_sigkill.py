@@ -129,6 +129,8 @@ def test_a_batch_killed_twice_and_rerun_accounts_for_every_line_and_pays_each_on
 
     # Every line accounted for, each once.
     assert sorted(line["line"] for line in lines) == list(range(1, LINES + 1))
+    # The last run resumed the tasks the second kill left in flight (waited for them, sent nothing new for them).
+    assert any(line["previously"] in ("submitted", "completed") and line["state"] == "done" for line in lines)
     states = {line["state"] for line in lines}
     assert states <= {"done", "unconfirmed"}, report["counts"]
     assert done.returncode == (0 if states == {"done"} else 1), done.stderr[-2000:]
