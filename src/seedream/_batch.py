@@ -772,6 +772,10 @@ async def run_batch(
     if not math.isfinite(credits_per_image) or credits_per_image < 0:
         raise RequestValidationError("credits_per_image", credits_per_image, "must be a non-negative number")
     parsed = batch if isinstance(batch, BatchFile) else read_batch(batch)
+    if not parsed.lines and not parsed.problems:
+        raise RequestValidationError(
+            "FILE", str(parsed.path), "holds no lines (JSONL: one object per line; CSV: a header with a prompt column)"
+        )
     if strict and parsed.problems:
         first = parsed.problems[0]
         more = f" ({len(parsed.problems) - 1} more line(s) invalid)" if len(parsed.problems) > 1 else ""

@@ -80,3 +80,15 @@ def test_a_run_prints_each_line_the_failures_by_code_and_writes_a_contact_sheet(
 def test_sheet_of_a_directory_without_images_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["sheet", str(tmp_path)], env={"SEEDREAM_LEDGER": str(tmp_path / "none.db")})
     assert result.exit_code == 2 and "DIR" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "text"), [("empty.jsonl", "\n# nothing yet\n"), ("missing.jsonl", None)])
+def test_an_empty_or_missing_batch_file_exits_2_naming_the_file(
+    simulator: RunningSimulator, tmp_path: Path, name: str, text: str | None
+) -> None:
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    result = CliRunner().invoke(app, ["batch", str(path)], env=_env(simulator, tmp_path))
+    assert result.exit_code == 2 and "FILE" in result.stderr and name in result.stderr
+    assert simulator.counters()["requests"] == {}
