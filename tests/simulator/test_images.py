@@ -166,7 +166,9 @@ async def test_images_differ_between_prompts_and_repeat_for_the_same_prompt_and_
 def test_the_prompt_s_first_words_are_drawn_and_markers_left_out() -> None:
     from seedream.simulator._images import image_label, render_image
 
-    assert image_label("[sim:duration=3] a lighthouse on a cliff at dusk") == "a lighthouse on a"
+    assert image_label("[sim:duration=3] a lighthouse on a cliff at dusk, seen from the sea") == (
+        "a lighthouse on a cliff at"
+    )
     with_label = render_image(2560, 1440, "png", 5, "a lighthouse")
     without = render_image(2560, 1440, "png", 5, "")
     assert with_label != without

@@ -24,8 +24,8 @@ __all__ = ["MEDIA_TYPES", "image_label", "render_image"]
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 _BASE = 160
 _PATTERNS = 4
-_LABEL_WORDS = 4
-_LABEL_CHARS = 28
+_LABEL_WORDS = 6
+_LABEL_CHARS = 32
 _MARKER = re.compile(r"\[sim:[^\]]*\]", re.IGNORECASE)
 
 
@@ -70,8 +70,12 @@ def render_image(width: int, height: int, fmt: str, variant: int, label: str = "
     if label:
         band = max(8, min(base_h // 5, 20))
         draw.rectangle((0, base_h - band, base_w, base_h), fill=(20, 20, 20))
-        font = ImageFont.load_default(size=max(6, band - 6))
-        draw.text((3, base_h - band + 2), label, fill=(250, 250, 250), font=font)
+        size = max(6, band - 6)
+        font = ImageFont.load_default(size=size)
+        while size > 6 and draw.textlength(label, font=font) > base_w - 6:  # shrink to fit the width
+            size -= 1
+            font = ImageFont.load_default(size=size)
+        draw.text((3, base_h - band + (band - size) // 2), label, fill=(250, 250, 250), font=font)
     resized = image.resize((width, height), Image.Resampling.NEAREST)
     out = io.BytesIO()
     if fmt == "png":
