@@ -87,6 +87,9 @@ __all__ = [
     "BATCH_PARAMETERS",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_CREDITS_PER_IMAGE",
+    "LINE_STATES",
+    "MAX_SUBMISSIONS",
+    "MAX_TRANSIENT",
     "WEB_SEARCH_CREDITS",
     "AIMDLimiter",
     "BalanceProbe",
@@ -99,6 +102,7 @@ __all__ = [
     "LineResult",
     "batch_id_for",
     "estimate_credits",
+    "parse_batch",
     "read_batch",
     "run_batch",
 ]
