@@ -201,3 +201,18 @@ def test_a_second_run_of_the_same_batch_at_the_same_time_is_refused_before_sendi
         assert simulator.counters()["requests"] == {}
         assert _run(simulator, ledger, batch, dry_run=True).estimate.lines == 1  # a dry run sends nothing: allowed
     assert [line.state for line in _run(simulator, ledger, batch).lines] == ["done"]
+
+
+def test_a_rate_limited_account_slows_the_batch_down_and_every_line_still_finishes_once(tmp_path: Path) -> None:
+    # 15 requests per real second for the key: 30 lines (a POST and polls each) cannot all go at once.
+    config = SimulatorConfig.for_tests(
+        api_keys=(KEY,), time_scale=SCALE, seed=14_000_005, rate_limit=15, rate_limit_window=100.0
+    )
+    batch = _write(tmp_path / "b.jsonl", [{"prompt": _prompt(i)} for i in range(30)])
+    with run_simulator(config) as server:
+        report = _run(server, tmp_path / "l.sqlite3", batch, concurrency=16)
+        counters = server.counters()
+    assert counters["faults"]["rate_limited"] > 0
+    assert report.throttles > 0  # the window was halved at least once
+    assert report.counts() == {"done": 30}
+    assert counters["tasks_created"] == 30  # a refused POST created nothing, and was sent again
