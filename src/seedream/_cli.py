@@ -517,7 +517,7 @@ def _write_sheet(output: _Output, files: Sequence[SavedFile], prompt: str) -> No
 def batch_command(
     file: Annotated[Path, typer.Argument(help="JSONL (one object per line), or CSV with a prompt column.")],
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Directory for the images [default: FILE's name + -images]")
+        Path | None, typer.Option("--out", "-o", help="Directory for the images (default: FILE's name + -images).")
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Most lines in flight (AIMD ceiling).")] = 8,
     max_credits: Annotated[
@@ -529,7 +529,7 @@ def batch_command(
     strict: Annotated[bool, typer.Option("--strict", help="Send nothing if any line is invalid.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and estimate only; send nothing.")] = False,
     batch_id: Annotated[
-        str | None, typer.Option(help="Resume key [default: from the file's path and the base URL].")
+        str | None, typer.Option(help="Resume key (default: from the file's path and the base URL).")
     ] = None,
     sheet: Annotated[bool, typer.Option("--sheet/--no-sheet", help="Write a contact sheet at the end.")] = True,
     poll_scale: Annotated[
