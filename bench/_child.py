@@ -110,15 +110,18 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
     )
     bare = httpx.AsyncClient(base_url=args["base_url"], headers={"Authorization": f"Bearer {API_KEY}"}, timeout=120)
 
-    async def one_ours(i: int, duration: float) -> float:
+    # Each task's span (for the figure 4 picture): from the moment its id is known until it is seen finished.
+    async def one_ours(i: int, duration: float) -> tuple[float, float]:
         response = await ours.submit(f"{prompt} {i} [sim:duration={duration}]")
+        began = time.perf_counter()
         await ours.wait(response, on_progress=count, timeout=600)
-        return time.perf_counter()
+        return began, time.perf_counter()
 
-    async def one_bare(i: int, duration: float) -> float:
+    async def one_bare(i: int, duration: float) -> tuple[float, float]:
         body = {"model": "doubao-seedream-5.0-lite", "prompt": f"{prompt} {i} [sim:duration={duration}]"}
         response = await bare.post("/v1/images/generations", json=body)
         response.raise_for_status()
+        began = time.perf_counter()
         task_id = response.json()["id"]
         while True:
             await asyncio.sleep(3.0 * scale)
@@ -126,14 +129,14 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
             detail = await bare.get(f"/v1/tasks/{task_id}")
             detail.raise_for_status()
             if detail.json()["status"] == "completed":
-                return time.perf_counter()
+                return began, time.perf_counter()
 
     one = one_ours if args["impl"] == "ours" else one_bare
     how = reset_peak_rss()
     before = current_rss_bytes()
     start = time.perf_counter()
     try:
-        ends = await asyncio.gather(*(one(i, d) for i, d in enumerate(durations)))
+        spans = await asyncio.gather(*(one(i, d) for i, d in enumerate(durations)))
         wall = time.perf_counter() - start
         after = peak_rss_bytes()
     finally:
@@ -143,12 +146,22 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
         "wall": wall,
         "tasks": len(durations),
         "longest": max(durations) * scale,
-        "last_done": max(ends) - start,
+        "last_done": max(end for _, end in spans) - start,
+        "timeline": _timeline([(a - start, b - start) for a, b in spans], wall),
         "polls": polls,
         "rss_before": before,
         "rss_after": after,
         "rss_how": how,
     }
+
+
+def _timeline(spans: list[tuple[float, float]], wall: float, samples: int = 120) -> list[list[float]]:
+    """[seconds, tasks in flight] at ``samples`` evenly spaced moments (for the figure 4 picture)."""
+    points = []
+    for k in range(samples + 1):
+        t = wall * k / samples
+        points.append([round(t, 3), sum(1 for began, ended in spans if began <= t < ended)])
+    return points
 
 
 if __name__ == "__main__":

@@ -82,6 +82,7 @@ def figure_4(ctx: Context) -> list[Row]:
                 baseline="longest task",
                 ratio=Spread.of([o["wall"] / longest]),
                 note=note,
+                extra={"timeline": o.get("timeline", [])},
             )
         )
     growth = {k: (v["rss_after"] - v["rss_before"]) / 2**20 for k, v in out.items()}

@@ -5,8 +5,9 @@
     python -m bench.run --figures 1,3   # some figures only
     python -m bench.run --skip-suite    # figure 6 without the offline test-suite run
 
-Writes ``bench-results/latest.json`` (every row, machine, date, arguments)
-and ``bench-results/latest.md`` (the table for the README); ``--out DIR``
+Writes ``bench-results/latest.json`` (every row, machine, date, arguments),
+``bench-results/latest.md`` (the table for the README) and the pictures of
+figures 3, 4 and 5 (``figure-*.png``, see ``bench/plots.py``); ``--out DIR``
 changes the directory. No figure ever fails the run: a missing piece is a
 row saying ``not measured: <why>``.
 """
@@ -14,6 +15,7 @@ row saying ``not measured: <why>``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -29,6 +31,7 @@ from bench import fig_client, fig_concurrency, fig_download, fig_polling, fig_to
 from bench._context import Context
 from bench._results import Row, machine, not_measured, now, render_markdown, render_text, write_json
 from bench._spec_bodies import ROOT
+from bench.plots import render_figures
 
 FIGURES: dict[str, tuple[str, Callable[[Context], list[Row]]]] = {
     "1": ("Client CPU per create call, in-process httpx.MockTransport", fig_client.figure_1),
@@ -85,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.out / "latest.json", rows, meta)
     (args.out / "latest.md").write_text(render_markdown(rows, TITLES, meta), encoding="utf-8")
     print(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
+    for picture in render_figures(json.loads((args.out / "latest.json").read_text(encoding="utf-8")), args.out):
+        print(f"wrote {picture}")
     return 0
 
 

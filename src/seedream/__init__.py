@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = _version("seedream")
 
 if TYPE_CHECKING:
+    from ._batch import BatchReport, read_batch, run_batch
     from ._client import AsyncSeedreamAPI, SeedreamAPI
     from ._download import DownloadProgress, SavedFile
     from ._errors import (
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from ._preflight import ReferenceImageInfo, preflight_reference_image, preflight_reference_images
     from ._responses import raise_for_task_status
     from ._retry import RetryPolicy
+    from ._sheet import collect_images, write_contact_sheet
     from ._workflow import AsyncSeedream, Generation, ResumeOutcome, Seedream, parse_callback
 
 # public name -> private module that defines it
@@ -59,6 +61,7 @@ _EXPORTS = {
     "AsyncSeedreamAPI": "_client",
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
+    "BatchReport": "_batch",
     "ConfigurationError": "_errors",
     "DownloadError": "_errors",
     "DownloadProgress": "_download",
@@ -86,11 +89,15 @@ _EXPORTS = {
     "TaskFailedError": "_errors",
     "UnexpectedResponseError": "_errors",
     "WaitTimeoutError": "_errors",
+    "collect_images": "_sheet",
     "default_ledger_path": "_ledger",
     "parse_callback": "_workflow",
     "preflight_reference_image": "_preflight",
     "preflight_reference_images": "_preflight",
     "raise_for_task_status": "_responses",
+    "read_batch": "_batch",
+    "run_batch": "_batch",
+    "write_contact_sheet": "_sheet",
 }
 
 
@@ -116,6 +123,7 @@ __all__ = [
     "AsyncSeedreamAPI",
     "AuthenticationError",
     "BadRequestError",
+    "BatchReport",
     "ConfigurationError",
     "DownloadError",
     "DownloadProgress",
@@ -144,9 +152,13 @@ __all__ = [
     "UnexpectedResponseError",
     "WaitTimeoutError",
     "__version__",
+    "collect_images",
     "default_ledger_path",
     "parse_callback",
     "preflight_reference_image",
     "preflight_reference_images",
     "raise_for_task_status",
+    "read_batch",
+    "run_batch",
+    "write_contact_sheet",
 ]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,12 +34,14 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import Unset
 
+from ._batch import DEFAULT_CREDITS_PER_IMAGE
 from ._download import DownloadProgress, SavedFile
 from ._errors import (
     APIConnectionError,
@@ -54,7 +56,10 @@ from ._errors import (
 )
 from ._ledger import Ledger, LedgerEntry
 from ._polling import PollPolicy
-from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, ResumeOutcome, Seedream
+from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, AsyncSeedream, ResumeOutcome, Seedream
+
+if TYPE_CHECKING:
+    from ._batch import BatchEstimate, BatchProgress, BatchReport
 
 __all__ = ["DEMO_TIME_SCALE", "app", "main"]
 
@@ -481,7 +486,7 @@ def demo(
         output.note(f"simulator running at {server.base_url} (time x{1 / DEMO_TIME_SCALE:g}, throwaway key)")
         # The same path as `seedream generate`; an in-memory ledger, as the tasks die with the simulator.
         with Seedream(key, base_url=server.base_url, ledger=":memory:", polling=PollPolicy()) as client:
-            _run_generate(
+            files = _run_generate(
                 client,
                 output,
                 prompt=prompt,
@@ -490,7 +495,198 @@ def demo(
                 wait=True,
                 timeout=DEFAULT_WAIT_TIMEOUT_SECONDS,
             )
+            _write_sheet(output, files, prompt)
     output.note("simulator stopped")
+
+
+# -- batch and contact sheets --------------------------------------------------------------------------------------
+
+
+def _write_sheet(output: _Output, files: Sequence[SavedFile], prompt: str) -> None:
+    """The demo's contact sheet, next to its images."""
+    if not files:
+        return
+    from ._sheet import SheetItem, write_contact_sheet
+
+    items = [SheetItem(f.path, prompt, f.task_id, f.width, f.height) for f in files]
+    sheet = write_contact_sheet(items, files[0].path.parent, title="seedream demo")
+    output.note(f"contact sheet {sheet.png}  gallery {sheet.html}")
+
+
+@app.command("batch")
+def batch_command(
+    file: Annotated[Path, typer.Argument(help="JSONL (one object per line), or CSV with a prompt column.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Directory for the images (default: FILE's name + -images).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Most lines in flight (AIMD ceiling).")] = 8,
+    max_credits: Annotated[
+        float | None, typer.Option(min=0, help="Refuse to start if the lines to send are estimated above this.")
+    ] = None,
+    credits_per_image: Annotated[
+        float, typer.Option(min=0, help="Price used for the estimate (vendor's product page, 2026-12: 2.2).")
+    ] = DEFAULT_CREDITS_PER_IMAGE,
+    strict: Annotated[bool, typer.Option("--strict", help="Send nothing if any line is invalid.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and estimate only; send nothing.")] = False,
+    batch_id: Annotated[
+        str | None, typer.Option(help="Resume key (default: from the file's path and the base URL).")
+    ] = None,
+    sheet: Annotated[bool, typer.Option("--sheet/--no-sheet", help="Write a contact sheet at the end.")] = True,
+    poll_scale: Annotated[
+        float, typer.Option(min=0.0001, help="Scale the poll schedule (a simulator at --time-scale 0.01: 0.01).")
+    ] = 1.0,
+    timeout: Timeout = DEFAULT_WAIT_TIMEOUT_SECONDS,
+    base_url: BaseUrl = None,
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+    verbose: Verbose = False,
+) -> None:
+    """Run every line of a prompt file: validated first, one budget, one progress bar, resumable (rerun it)."""
+    import asyncio
+    import os
+
+    from ._batch import run_batch
+
+    _logging(verbose)
+    output = _Output(json_output)
+    target = out or file.with_name(file.stem + "-images")
+    with _reported(output, posting=True):
+        # A dry run sends nothing, so it needs no key; the placeholder never leaves the process.
+        key = None if os.environ.get("EVOLINK_API_KEY") or not dry_run else "dry-run-sends-nothing"
+        polling = PollPolicy().scaled(poll_scale) if poll_scale != 1.0 else None
+        client = AsyncSeedream(key, base_url=base_url, ledger=ledger, polling=polling)
+
+        async def go() -> BatchReport:
+            async with client:
+                with _BatchBar(output) as bar:
+                    return await run_batch(
+                        client,
+                        file,
+                        directory=target,
+                        batch_id=batch_id,
+                        concurrency=concurrency,
+                        timeout=timeout,
+                        max_credits=max_credits,
+                        credits_per_image=credits_per_image,
+                        strict=strict,
+                        dry_run=dry_run,
+                        on_progress=bar.update,
+                        on_plan=lambda estimate: _print_plan(output, estimate, dry_run),
+                    )
+
+        report = asyncio.run(go())
+        data = report.to_dict()
+        if sheet and not dry_run:
+            data["sheet"] = _batch_sheet(output, report)
+        output.emit(data, lambda: _print_report(output, report))
+    if dry_run:
+        if report.problems:
+            raise typer.Exit(2)
+    elif not report.complete:
+        raise typer.Exit(3 if any(r.state in ("failed", "cancelled", "expired") for r in report.lines) else 1)
+
+
+class _BatchBar:
+    """One rich progress bar for a whole batch."""
+
+    def __init__(self, output: _Output) -> None:
+        self.progress = Progress(
+            TextColumn("batch"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} lines"),
+            TextColumn("{task.fields[detail]}"),
+            TimeRemainingColumn(),
+            console=output.err,
+            disable=output.json,
+        )
+        self.bar: TaskID | None = None
+
+    def __enter__(self) -> _BatchBar:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.progress.__exit__(*exc_info)
+
+    def update(self, state: BatchProgress) -> None:
+        detail = (
+            f"done {state.done - state.failed}  failed {state.failed}  in flight {state.in_flight}/{state.window}"
+            f"  images {state.images}  credits ≈{state.credits:g}"
+        )
+        if self.bar is None:
+            self.bar = self.progress.add_task("batch", total=state.total, detail=detail)
+        self.progress.update(self.bar, completed=state.done, total=state.total, detail=detail)
+
+
+def _print_plan(output: _Output, estimate: BatchEstimate, dry_run: bool) -> None:
+    verb = "would send" if dry_run else "sending"
+    output.note(
+        f"{verb} {estimate.lines} line(s), {estimate.images} image(s): estimated {estimate.credits:g} credits at "
+        f"{estimate.credits_per_image:g} per image (an estimate, not the vendor's bill); {estimate.balance_note}"
+    )
+
+
+def _batch_sheet(output: _Output, report: BatchReport) -> dict[str, Any] | None:
+    from ._sheet import SheetItem, write_contact_sheet
+
+    items = [
+        SheetItem(f.path, result.prompt, f.task_id, f.width, f.height) for result in report.lines for f in result.files
+    ]
+    if not items:
+        return None
+    sheet = write_contact_sheet(items, report.directory, title=f"seedream batch {Path(report.path).name}")
+    output.note(f"contact sheet {sheet.png}  gallery {sheet.html}")
+    return sheet.to_dict()
+
+
+def _print_report(output: _Output, report: BatchReport) -> None:
+    for problem in report.problems:
+        output.out.print(f"invalid  {problem}", markup=False)
+    for result in report.lines:
+        if result.state == "invalid":
+            continue
+        detail = f"{len(result.files)} image(s)" if result.state == "done" else (result.code or "")
+        line = f"line {result.line:>4}  {result.state:<11} {result.task_id or '-':<40} {detail}  {result.message}"
+        output.out.print(line.rstrip(), markup=False)
+    counts = ", ".join(f"{n} {state}" for state, n in report.counts().items()) or "no lines"
+    output.out.print(f"batch {report.batch_id}: {counts}; {sum(len(r.files) for r in report.lines)} image(s) in "
+                     f"{report.directory}; ≈{report.credits_spent:g} credits; {report.throttles} slow-down(s)",
+                     markup=False)  # fmt: skip
+    failures = report.failures_by_code()
+    if failures:
+        output.out.print("failures by code: " + ", ".join(f"{code} {n}" for code, n in failures.items()), markup=False)
+
+
+@app.command("sheet")
+def sheet_command(
+    directory: Annotated[Path, typer.Argument(help="A directory of downloaded images.", file_okay=False)],
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Write contact-sheet.png and contact-sheet.html (captions from the ledger) into DIR."""
+    from ._sheet import collect_images, write_contact_sheet
+
+    output = _Output(json_output)
+    with _reported(output):
+        opened = Ledger(ledger) if ledger is not None or _default_ledger_exists() else None
+        try:
+            try:
+                items = collect_images(directory, opened)
+            except FileNotFoundError as exc:
+                raise RequestValidationError("DIR", str(directory), f"must be a directory ({exc})") from None
+        finally:
+            if opened is not None:
+                opened.close()
+        if not items:
+            raise RequestValidationError("DIR", str(directory), "must hold at least one .png/.jpeg/.jpg/.webp image")
+        result = write_contact_sheet(items, directory, title=f"seedream {directory.name}")
+        output.emit(result.to_dict(), lambda: output.out.print(f"{result.png}\n{result.html}", markup=False))
+
+
+def _default_ledger_exists() -> bool:
+    from ._ledger import default_ledger_path
+
+    return default_ledger_path().exists()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -58,6 +58,7 @@ __all__ = [
     "LEDGER_ENV",
     "LINK_LIFETIME_SECONDS",
     "MAX_WRITES_PER_COMMIT",
+    "BatchLineRecord",
     "Ledger",
     "LedgerEntry",
     "LedgerFile",
@@ -127,6 +128,22 @@ CREATE TABLE IF NOT EXISTS files (
     height      INTEGER,
     saved_at    REAL NOT NULL,
     PRIMARY KEY (task_id, idx)
+);
+"""
+
+# Batch lines (``seedream batch``): which ledger row each line of a batch file became. Its own table, created if
+# absent, so older ledgers gain it without a schema version change and older seedreams ignore it. ``local_id`` is
+# written before that row's intent (see seedream._batch): a line whose ``local_id`` has no ``tasks`` row never
+# left this process.
+_BATCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batch_lines (
+    batch_id    TEXT NOT NULL,
+    line_key    TEXT NOT NULL,
+    line_no     INTEGER NOT NULL,
+    line_hash   TEXT NOT NULL,
+    local_id    TEXT NOT NULL,
+    assigned_at REAL NOT NULL,
+    PRIMARY KEY (batch_id, line_key)
 );
 """
 
@@ -262,6 +279,7 @@ class Ledger:
                     f"({_SCHEMA_VERSION}); upgrade seedream or point SEEDREAM_LEDGER elsewhere"
                 )
             self._db.executescript(_SCHEMA)
+            self._db.executescript(_BATCH_SCHEMA)
             self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     @contextmanager
@@ -531,6 +549,30 @@ class Ledger:
                 (TaskState.EXPIRED, reason[:500], self._clock(), task_id),
             )
 
+    # -- batch lines (seedream._batch) -------------------------------------------
+
+    def record_batch_line(self, batch_id: str, line_key: str, *, line_no: int, line_hash: str, local_id: str) -> None:
+        """Line ``line_key`` of batch ``batch_id`` is (to be) the ledger row ``local_id``; replaces an earlier one."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO batch_lines (batch_id, line_key, line_no, line_hash, local_id, assigned_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (batch_id, line_key, line_no, line_hash, local_id, self._clock()),
+            )
+
+    def batch_lines(self, batch_id: str) -> dict[str, BatchLineRecord]:
+        """Every line recorded for ``batch_id``, by line key, each with its ledger row (None if never written)."""
+        with self._guard():
+            rows = self._db.execute(
+                "SELECT line_key, line_no, line_hash, local_id FROM batch_lines WHERE batch_id = ?", (batch_id,)
+            ).fetchall()
+            records: dict[str, BatchLineRecord] = {}
+            for line_key, line_no, line_hash, local_id in rows:
+                task = self._db.execute(f"SELECT {_COLUMNS} FROM tasks WHERE local_id = ?", (local_id,)).fetchone()
+                entry = None if task is None else self._entry(task)
+                records[line_key] = BatchLineRecord(line_key, line_no, line_hash, local_id, entry)
+            return records
+
     # -- reads ----------------------------------------------------------------
 
     def get(self, task_id: str) -> LedgerEntry | None:
@@ -590,6 +632,17 @@ class Ledger:
                 ).fetchall()
             ]
         return LedgerEntry(**data, files=files)
+
+
+@dataclass(frozen=True)
+class BatchLineRecord:
+    """A batch line's association: the ledger row it became (``entry`` None: the row was never written)."""
+
+    line_key: str
+    line_no: int
+    line_hash: str
+    local_id: str
+    entry: LedgerEntry | None
 
 
 @dataclass(frozen=True)

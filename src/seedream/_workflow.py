@@ -323,11 +323,15 @@ class _Core:
     # Each ledger write comes twice: ``record_*`` writes on the caller's thread (sync client); ``arecord_*`` hands
     # it to the ledger's writer thread (async client: no fsync on the event loop, concurrent writes share a commit).
 
-    def record_intent(self, body: Mapping[str, Any], directory: str | os.PathLike[str] | None) -> str:
-        return self.ledger.record_intent(base_url=self.base_url, params=body, directory=directory)
+    def record_intent(
+        self, body: Mapping[str, Any], directory: str | os.PathLike[str] | None, local_id: str | None = None
+    ) -> str:
+        return self.ledger.record_intent(base_url=self.base_url, params=body, directory=directory, local_id=local_id)
 
-    async def arecord_intent(self, body: Mapping[str, Any], directory: str | os.PathLike[str] | None) -> str:
-        local_id = uuid.uuid4().hex
+    async def arecord_intent(
+        self, body: Mapping[str, Any], directory: str | os.PathLike[str] | None, local_id: str | None = None
+    ) -> str:
+        local_id = local_id or uuid.uuid4().hex
         try:
             await self.ledger.awrite(
                 self.ledger.record_intent, base_url=self.base_url, params=body, directory=directory, local_id=local_id
@@ -639,11 +643,14 @@ class Seedream:
         prompt_priority: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
         directory: str | os.PathLike[str] | None = None,
+        ledger_id: str | None = None,
     ) -> ImageGenerationResponse:
         """Validate, record, POST; returns once the task id is in the ledger.
 
         ``directory`` is where ``resume`` will put the images if this process
-        does not get to download them. Retries follow :mod:`seedream._retry`:
+        does not get to download them. ``ledger_id`` is the ledger row's local
+        id (default: a new one), for callers that recorded it beforehand
+        (``seedream batch`` links each line to its row before the row exists). Retries follow :mod:`seedream._retry`:
         a POST is repeated only when the server cannot have acted on it.
         """
         body = self.api.build_body(
@@ -658,7 +665,7 @@ class Seedream:
             prompt_priority=prompt_priority,
             extra_body=extra_body,
         )
-        local_id = self._core.record_intent(body, directory)
+        local_id = self._core.record_intent(body, directory, ledger_id)
         try:
             response = call_with_retries(
                 lambda: self.api.create_generation_from_body(body),
@@ -915,6 +922,7 @@ class AsyncSeedream:
         prompt_priority: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
         directory: str | os.PathLike[str] | None = None,
+        ledger_id: str | None = None,
     ) -> ImageGenerationResponse:
         """See :meth:`Seedream.submit`."""
         body = self.api.build_body(
@@ -929,7 +937,7 @@ class AsyncSeedream:
             prompt_priority=prompt_priority,
             extra_body=extra_body,
         )
-        local_id = await self._core.arecord_intent(body, directory)
+        local_id = await self._core.arecord_intent(body, directory, ledger_id)
         try:
             response = await acall_with_retries(
                 lambda: self._api_gate.run(lambda: self.api.create_generation_from_body(body)),

@@ -142,3 +142,39 @@ async def test_images_marker_yields_fewer_than_n_as_the_prompt_decides(
     created = await client.post("/v1/images/generations", json=body(prompt="two cats [sim:images=2]", n=5))
     clock.advance(3600)
     assert len((await client.get(f"/v1/tasks/{created.json()['id']}")).json()["results"]) == 2
+
+
+async def test_images_differ_between_prompts_and_repeat_for_the_same_prompt_and_seed(
+    make_app: Make, client_for: ClientFor, clock: ManualClock
+) -> None:
+    async def payload(app: SimulatorApp, prompt: str) -> bytes:
+        client = client_for(app)
+        created = await client.post("/v1/images/generations", json=body(prompt=f"{prompt} [sim:duration=1]"))
+        clock.advance(1)
+        (url,) = (await client.get(f"/v1/tasks/{created.json()['id']}")).json()["results"]
+        return (await client.get(url)).content
+
+    first = make_app(seed=11)
+    fox, owl = await payload(first, "a fox at dawn"), await payload(first, "an owl at dusk")
+    again = await payload(make_app(seed=11), "a fox at dawn")
+    other_seed = await payload(make_app(seed=12), "a fox at dawn")
+    assert fox != owl
+    assert again == fox  # a later task of another simulator with the same seed: the same picture
+    assert other_seed != fox
+
+
+def test_the_prompt_s_first_words_are_drawn_and_markers_left_out() -> None:
+    from seedream.simulator._images import image_label, render_image
+
+    assert image_label("[sim:duration=3] a lighthouse on a cliff at dusk, seen from the sea") == (
+        "a lighthouse on a cliff at"
+    )
+    with_label = render_image(2560, 1440, "png", 5, "a lighthouse")
+    without = render_image(2560, 1440, "png", 5, "")
+    assert with_label != without
+    with Image.open(io.BytesIO(with_label)) as image:
+        assert image.size == (2560, 1440) and image.format == "PNG"
+        # The label band is dark with light text in it: both appear along the bottom.
+        band = image.convert("L").crop((0, 1440 - 100, 2560, 1440))
+        low, high = band.getextrema()
+        assert low < 40 and high > 200

@@ -139,6 +139,8 @@ def test_demo_generates_two_images_on_its_own_simulator(tmp_path: Path) -> None:
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 2 and all("2048x2048" in line for line in lines)
-    assert sorted(p.suffix for p in (tmp_path / "demo").iterdir()) == [".jpg", ".jpg"]
+    names = sorted(p.name for p in (tmp_path / "demo").iterdir())
+    assert [n.rsplit(".", 1)[1] for n in names if not n.startswith("contact-sheet")] == ["jpg", "jpg"]
+    assert "contact-sheet.html" in names and "contact-sheet.png" in names  # the run's contact sheet
     assert "simulator running at http://127.0.0.1:" in err and "simulator stopped" in err
     assert not (tmp_path / "user-ledger.sqlite3").exists()  # the demo's tasks die with its simulator

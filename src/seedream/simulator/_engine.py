@@ -116,6 +116,7 @@ class Simulator:
                 base_url=base_url,
                 reference_failure=reference_failure,
                 taken=self._tasks,
+                image_seed=self.seed,
             )
             self._tasks[task.id] = task
             for entry in task.files:
@@ -154,7 +155,7 @@ class Simulator:
         return entry, "ok"
 
     def file_bytes(self, entry: FileEntry) -> bytes:
-        return render_image(entry.width, entry.height, entry.fmt, entry.variant)
+        return render_image(entry.width, entry.height, entry.fmt, entry.variant, entry.label)
 
     def own_file_reader(self, request_host: str) -> Any:
         """A reader for reference URLs that are this simulator's own links (as reached at ``request_host``)."""

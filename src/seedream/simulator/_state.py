@@ -8,6 +8,7 @@ seconds (``clock.monotonic()``); simulated durations are scaled on the way in.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any
 
 from .. import _rules
 from ._config import SimulatorConfig
+from ._images import image_label
 from ._markers import parse_markers
 
 __all__ = ["FAILURE_MESSAGES", "FileEntry", "Task", "plan_task", "task_body"]
@@ -43,7 +45,6 @@ RANDOM_FAILURE_CODES = tuple(
     code for code, retryable in _rules.TASK_FAILURE_CODES.items() if retryable and code != "resource_not_found"
 )
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-_VARIANTS = 12
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class FileEntry:
     width: int
     height: int
     fmt: str  # png | jpeg
-    variant: int
+    variant: int  # picks colours and pattern: from the simulator's seed, the prompt and the index
+    label: str = ""  # the prompt's first words, drawn into the image
 
     @property
     def name(self) -> str:
@@ -107,6 +109,7 @@ def plan_task(
     base_url: str,
     reference_failure: tuple[str, str] | None,
     taken: set[str] | dict[str, Any],
+    image_seed: int = 0,
 ) -> Task:
     """Draw a task's whole life from ``rng`` (same seed and body, same task)."""
     created = int(wall)
@@ -142,9 +145,10 @@ def plan_task(
     if failure is not None and markers.duration is None:
         ends = pending + (total - pending) * rng.uniform(0.2, 0.9)  # failures come part-way
 
-    base_variant = rng.randrange(_VARIANTS)
+    prompt = str(body.get("prompt", ""))
+    label = image_label(prompt)
     files = tuple(
-        FileEntry(f"{rng.getrandbits(64):016x}", task_id, i, width, height, fmt, (base_variant + i) % _VARIANTS)
+        FileEntry(f"{rng.getrandbits(64):016x}", task_id, i, width, height, fmt, _variant(image_seed, prompt, i), label)
         for i in range(count)
     )
     scale = config.time_scale
@@ -162,6 +166,12 @@ def plan_task(
         callback_url=body.get("callback_url") if isinstance(body.get("callback_url"), str) else None,
         base_url=base_url,
     )
+
+
+def _variant(seed: int, prompt: str, index: int) -> int:
+    """The same (seed, prompt, index), the same picture; another prompt, another picture."""
+    digest = hashlib.sha256(f"{seed}\n{index}\n{prompt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def task_body(task: Task, now: float, *, base_url: str, config: SimulatorConfig) -> dict[str, Any]:
