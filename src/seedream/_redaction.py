@@ -25,6 +25,7 @@ text (no real key is that short) and are not searched for.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -172,10 +173,8 @@ def scrub_exception(error: BaseException) -> BaseException:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        try:
+        with contextlib.suppress(AttributeError, TypeError):  # an exception type with read-only args
             current.args = tuple(redact(a) if isinstance(a, str) else a for a in current.args)
-        except (AttributeError, TypeError):  # an exception type with read-only args
-            pass
         current = current.__cause__ or current.__context__
     return error
 

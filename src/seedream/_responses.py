@@ -54,6 +54,7 @@ def is_task_id(value: object) -> bool:
     """Whether ``value`` has the shape of a task id a server may hand us."""
     return isinstance(value, str) and TASK_ID_SHAPE.fullmatch(value) is not None
 
+
 M = TypeVar("M", ImageGenerationResponse, TaskDetailResponse)
 
 
