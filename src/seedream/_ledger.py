@@ -275,7 +275,7 @@ class Ledger:
     ``clock`` (unix seconds) is injectable for tests, as are ``busy_timeout``
     (seconds one attempt waits for another process's write lock) and
     ``lock_retries`` (attempts after the first, before a task id goes to the
-    journal).
+    journal); None means :data:`BUSY_TIMEOUT_SECONDS` and :data:`LOCK_RETRIES`.
     """
 
     def __init__(
@@ -283,8 +283,8 @@ class Ledger:
         path: str | os.PathLike[str] | None = None,
         *,
         clock: Callable[[], float] = time.time,
-        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
-        lock_retries: int = LOCK_RETRIES,
+        busy_timeout: float | None = None,
+        lock_retries: int | None = None,
     ) -> None:
         self._clock = clock
         self._lock = threading.RLock()
@@ -293,8 +293,8 @@ class Ledger:
         self._closed = False
         self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
-        self._busy_timeout = max(0.0, float(busy_timeout))
-        self._lock_retries = max(0, int(lock_retries))
+        self._busy_timeout = max(0.0, float(BUSY_TIMEOUT_SECONDS if busy_timeout is None else busy_timeout))
+        self._lock_retries = max(0, int(LOCK_RETRIES if lock_retries is None else lock_retries))
         self._replaying = False
         if path is None:
             path = default_ledger_path()
