@@ -212,8 +212,8 @@ _NO_TASK_ID = "response carried no task id"
 
 def _unrecorded(task_id: str, error: LedgerError) -> LedgerError:
     # The task exists and is paid for: its id must not be lost with the error.
-    if error.task_id == task_id:
-        return error
+    if error.task_id == task_id:  # it says so already
+        return LedgerError(str(error), task_id=task_id)
     return LedgerError(f"task {task_id} was created but could not be recorded: {error}", task_id=task_id)
 
 

@@ -502,3 +502,27 @@ def test_a_key_echoed_in_every_server_controlled_field_is_found_in_no_place(
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+def test_every_seedream_httpx_and_httpcore_logger_redacts_a_record_that_would_show_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from seedream._redaction import LOGGERS, RedactingFilter
+
+    with SeedreamAPI(SENTINEL_KEY):
+        pass
+    names = sorted(
+        name for name in logging.root.manager.loggerDict if name.split(".")[0] in {"seedream", "httpx", "httpcore"}
+    )
+    assert set(LOGGERS) <= set(names)
+    caplog.set_level(logging.DEBUG)
+    for name in names:
+        logger = logging.getLogger(name)
+        assert any(isinstance(f, RedactingFilter) for f in logger.filters), name
+        logger.debug("echo %s in %r", SENTINEL_KEY, {"x-request-id": SENTINEL_KEY.encode()})
+        try:
+            raise ValueError(f"token={SENTINEL_KEY}")
+        except ValueError:
+            logger.exception("failed")
+    formatted = caplog.text + "".join(logging.Formatter().format(record) for record in caplog.records)
+    assert len(caplog.records) == 2 * len(names) and SENTINEL_KEY not in formatted and "***" in formatted
