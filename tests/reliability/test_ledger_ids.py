@@ -578,3 +578,25 @@ def test_every_statement_that_writes_a_task_id_is_in_one_function() -> None:
                     writers.setdefault(node.name, []).append(sql[:60])
     assert set(writers) == {"_write_task_id"}, writers
     assert len(writers["_write_task_id"]) >= 2  # the two writes: a new row, and an intent row getting its id
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["../../etc/passwd", "task-unified-a/b", "task-unified-1-a.b", "task-unified-" + "x" * 1_000_000, "task-unified-"],
+    ids=["path", "slash", "dot", "megabyte", "prefix-only"],
+)
+def test_a_create_answer_with_an_id_of_another_shape_is_refused_and_recorded_as_unconfirmed(
+    tmp_path: Path, bad_id: str
+) -> None:
+    def serve(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_created(bad_id))
+
+    with Seedream(
+        SENTINEL_KEY, base_url=BASE, ledger=tmp_path / "l.sqlite3", transport=httpx.MockTransport(serve)
+    ) as client:
+        with pytest.raises(UnexpectedResponseError, match="unusable task id") as caught:
+            client.submit("a lighthouse")
+        [entry] = client.ledger.entries()
+    assert caught.value.task_id is None and len(str(caught.value)) < 1_000
+    assert (entry.task_id, entry.state) == (None, TaskState.UNCONFIRMED)
+    assert entry.error_message is not None and repr(bad_id)[:20] in entry.error_message  # what could be kept
