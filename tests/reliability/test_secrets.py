@@ -11,7 +11,15 @@ are searched for the sentinel key. Here:
 * the CLI against a hostile server that echoes the ``Authorization`` header
   back in 400/401/500/unparseable-200 bodies, as real processes with
   ``--verbose`` (DEBUG on stderr) and in-process;
-* the simulator's own command with the key as a flag, at DEBUG log level.
+* the simulator's own command with the key as a flag, at DEBUG log level;
+* a server echoing the key in *every* field it controls (ids, enums, error
+  envelopes with the key where a 200-character cut falls, failed tasks'
+  messages, result URLs, a foreign task id, response headers): the key, and
+  any 16 characters of it, found in 0 places among exceptions (str, repr,
+  args, fields, tracebacks), every log record at root DEBUG, the ledger's
+  bytes, CLI output (plain, ``--json``, ``-v``; in process and a real
+  process) and file names;
+* the redacting filter on every seedream, httpx and httpcore logger.
 """
 
 from __future__ import annotations
