@@ -121,8 +121,8 @@ def _pattern_for(extra: Iterable[str]) -> re.Pattern[str] | None:
 def redact(text: str, extra: Iterable[str] = ()) -> str:
     """``text`` with every registered key (and those in ``extra``) replaced by ``***``."""
     pattern = _pattern_for(extra) if extra else _text_pattern
-    if pattern is None or not isinstance(text, str):
-        return text
+    if pattern is None or not isinstance(text, str) or pattern.search(text) is None:
+        return text  # the very object when nothing matched (a str enum member stays one)
     return pattern.sub(MASK, text)
 
 
