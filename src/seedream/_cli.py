@@ -15,6 +15,7 @@ stdout, as JSON with ``--json``. An error prints one line,
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import secrets
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
 import typer
 from rich.console import Console
@@ -56,6 +57,7 @@ from ._errors import (
 )
 from ._ledger import Ledger, LedgerEntry
 from ._polling import PollPolicy
+from ._redaction import RedactingFilter, redact
 from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, AsyncSeedream, ResumeOutcome, Seedream
 
 if TYPE_CHECKING:
@@ -93,17 +95,46 @@ Timeout = Annotated[
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Directory for the images.", file_okay=False)]
 
 
+class _Redacting(io.TextIOBase):
+    """stdout or stderr as it is *now* (test runners swap them), with every registered key redacted."""
+
+    def __init__(self, stream: Callable[[], TextIO]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream().write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream().flush()
+
+    def isatty(self) -> bool:
+        return self._stream().isatty()
+
+    def fileno(self) -> int:
+        return self._stream().fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream(), "encoding", None) or "utf-8"
+
+
+_STDOUT = cast(TextIO, _Redacting(lambda: sys.stdout))  # a text stream in all but name
+_STDERR = cast(TextIO, _Redacting(lambda: sys.stderr))
+
+
 @dataclass
 class _Output:
-    """Where things are printed: results on stdout, progress and errors on stderr."""
+    """Where things are printed: results on stdout, progress and errors on stderr; all of it redacted."""
 
     json: bool
-    out: Console = field(default_factory=lambda: Console(soft_wrap=True, highlight=False))
-    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True, highlight=False))
+    out: Console = field(default_factory=lambda: Console(file=_STDOUT, soft_wrap=True, highlight=False))
+    err: Console = field(default_factory=lambda: Console(file=_STDERR, soft_wrap=True, highlight=False))
 
     def emit(self, data: Any, human: Callable[[], None]) -> None:
         if self.json:
-            print(json.dumps(data, indent=2, default=str), flush=True)
+            _STDOUT.write(json.dumps(data, indent=2, default=str) + "\n")
+            _STDOUT.flush()
         else:
             human()
 
@@ -122,6 +153,9 @@ _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 
 
 def _hint(error: SeedreamError, posting: bool) -> str:
+    task_id = getattr(error, "task_id", None)
+    if posting and isinstance(task_id, str) and not isinstance(error, (TaskFailedError, TaskCancelledError)):
+        return f" (task {task_id} exists and may be charged: `seedream wait {task_id}` or `seedream resume`)"
     if posting and (
         isinstance(error, (ServerError, UnexpectedResponseError))
         or (isinstance(error, APIConnectionError) and error.request_sent)
@@ -146,7 +180,8 @@ def _reported(output: _Output, *, posting: bool = False) -> Iterator[None]:
                 value = getattr(error, name, None)
                 if value is not None:
                     detail[name] = value
-            print(json.dumps({"error": detail}), flush=True)
+            _STDOUT.write(json.dumps({"error": detail}) + "\n")
+            _STDOUT.flush()
         output.err.print(f"error: {message}{_hint(error, posting)}", markup=False)
         raise typer.Exit(code) from None
 
@@ -160,7 +195,8 @@ def _logging(verbose: bool) -> None:
     logger = logging.getLogger("seedream")
     for old in [h for h in logger.handlers if h.get_name() == _LOG_HANDLER]:
         logger.removeHandler(old)  # a second run in one process (tests) writes to the current stderr
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_STDERR)
+    handler.addFilter(RedactingFilter())  # records of any logger that reach this handler, not only ours
     handler.set_name(_LOG_HANDLER)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logger.addHandler(handler)

@@ -42,6 +42,7 @@ from ._errors import (
     RequestValidationError,
     error_for_status,
 )
+from ._redaction import register_secret, scrub_exception
 from ._responses import parse_create_response, parse_task_response
 from ._rules import validate_request
 
@@ -168,6 +169,7 @@ class _Base:
     ) -> None:
         key = _resolve_key(api_key)
         self._key = _Secret(key)
+        register_secret(key)  # from now on no exception, log record, ledger row or CLI line of this process shows it
         self.base_url = _resolve_base_url(base_url)
         self.timeout = DEFAULT_TIMEOUT if timeout is None else _timeout(timeout, "timeout")
         self._timeout_ext = self.timeout.as_dict()
@@ -319,6 +321,7 @@ class _Base:
 
     def _transport_error(self, exc: httpx.HTTPError | httpx.InvalidURL, request: httpx.Request) -> APIConnectionError:
         what = f"{request.method} {request.url.copy_with(query=None)}"
+        scrub_exception(exc)  # it is chained as the cause: an echoed Location may carry the key
         detail = str(exc).replace(self._key.value, "***") or type(exc).__name__
         if isinstance(exc, httpx.InvalidURL):
             # httpx builds the redirect request even when not following it: a Location such as

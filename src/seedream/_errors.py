@@ -40,6 +40,9 @@ from typing import Any
 
 import httpx
 
+from ._redaction import cut, redact_bytes
+from ._redaction import redact as _redact_text
+
 __all__ = [
     "STATUS_TO_ERROR",
     "APIConnectionError",
@@ -73,12 +76,32 @@ _BODY_LIMIT = 200
 
 
 def _short(value: object, limit: int = _VALUE_LIMIT) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+    return cut(repr(value), limit)  # redacted first: a cut made before could keep the start of a key
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _redact_text(value)
+    if isinstance(value, (bytes, bytearray)):
+        return redact_bytes(bytes(value))
+    if isinstance(value, Mapping) and not isinstance(value, httpx.Headers):
+        return {_redact_text(k) if isinstance(k, str) else k: _clean(v) for k, v in value.items()}
+    return value
 
 
 class SeedreamError(Exception):
-    """Base class of every error the seedream runtime raises."""
+    """Base class of every error the seedream runtime raises.
+
+    Its arguments and every text, bytes or mapping attribute set on it are
+    redacted (``seedream._redaction``) as they are stored: whatever a server
+    echoed, ``str``, ``repr``, ``args`` and the fields never hold an API key.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(_clean(arg) for arg in args))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, _clean(value))
 
 
 class ConfigurationError(SeedreamError, ValueError):
@@ -118,7 +141,10 @@ class APIStatusError(APIError):
 
     Fields: ``status`` (int, even for non-IANA codes), ``code``, ``message``,
     ``type``, ``param`` from the error envelope when there is one,
-    ``request_id`` from the response headers, ``headers`` and the raw ``body``.
+    ``request_id`` from the response headers, ``headers`` and the ``body``
+    (both redacted), and ``task_id``: the id of a task the answer proves was
+    created although it is unusable otherwise (a create answer with a good
+    ``id`` and a broken field), else None.
     """
 
     def __init__(
@@ -133,8 +159,10 @@ class APIStatusError(APIError):
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
         response: httpx.Response | None = None,
+        task_id: str | None = None,
     ) -> None:
         super().__init__(message, request=response.request if response is not None and _has_request(response) else None)
+        self.task_id = task_id
         self.status = status
         self.code = code
         self.type = type
@@ -262,7 +290,15 @@ class LinkExpiredError(DownloadError):
 
 
 class LedgerError(SeedreamError):
-    """The local ledger cannot be opened, read or written."""
+    """The local ledger cannot be opened, read or written.
+
+    ``task_id`` names a task that exists (and is charged) but that the
+    ledger could not record: keep it, or the task is lost to ``resume``.
+    """
+
+    def __init__(self, message: str, *, task_id: str | None = None) -> None:
+        super().__init__(message)
+        self.task_id = task_id
 
 
 STATUS_TO_ERROR: Mapping[int, type[APIStatusError]] = {
@@ -322,14 +358,15 @@ def _text(value: object) -> str | None:
 
 
 def _redacted(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
+    text = _redact_text(text, secrets)
+    for secret in secrets:  # keys too short for the registry (tests), exactly as given
         if secret:
             text = text.replace(secret, "***")
     return text
 
 
 def error_for_status(
-    response: httpx.Response, *, reason: str | None = None, redact: tuple[str, ...] = ()
+    response: httpx.Response, *, reason: str | None = None, redact: tuple[str, ...] = (), task_id: str | None = None
 ) -> APIStatusError:
     """The exception for an error (or unusable) response; never raises while parsing.
 
@@ -342,9 +379,9 @@ def error_for_status(
     should a server echo them back; ``body`` keeps the raw bytes.
     """
     status = response.status_code
-    body = response.content
+    body = redact_bytes(response.content)
     envelope = _envelope(body)
-    headers = dict(response.headers)
+    headers = {_redact_text(k): _redact_text(v) for k, v in response.headers.items()}
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
 
     def shown(value: object) -> str | None:  # every field str() prints: a server may echo the key in any
@@ -360,6 +397,7 @@ def error_for_status(
         "headers": headers,
         "body": body,
         "response": response,
+        "task_id": task_id,
     }
     message = _text(envelope.get("message")) if envelope else None
     if reason is not None:

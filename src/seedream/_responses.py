@@ -19,6 +19,7 @@ carrying status, headers and the raw body.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -28,10 +29,31 @@ import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskStatus
 
 from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_for_status
+from ._redaction import cut, json_may_hold_secret, redact_data
 from ._rules import is_retryable_task_code
 from ._spec import component_schema
 
-__all__ = ["parse_create_response", "parse_task_response", "raise_for_task_status"]
+__all__ = [
+    "TASK_ID_PREFIX",
+    "TASK_ID_SHAPE",
+    "is_task_id",
+    "parse_create_response",
+    "parse_task_response",
+    "raise_for_task_status",
+]
+
+#: Documented: every task id starts so (spec-facts; the API answers 400 ``invalid_task_id`` otherwise).
+TASK_ID_PREFIX = "task-unified-"
+#: Assumed (x-assumed): the rest is what every documented and observed id is made of
+#: (``task-unified-1757165031-seedream5lite``). Conservative on purpose: a server-made id travels into URL
+#: paths, the ledger, file names and terminals; anything else is refused as an unusable answer.
+TASK_ID_SHAPE = re.compile(r"task-unified-[A-Za-z0-9_-]{1,100}")
+
+
+def is_task_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a task id a server may hand us."""
+    return isinstance(value, str) and TASK_ID_SHAPE.fullmatch(value) is not None
+
 
 M = TypeVar("M", ImageGenerationResponse, TaskDetailResponse)
 
@@ -153,11 +175,14 @@ def _conform_object(data: dict[str, Any], nested: dict[str, _Field]) -> dict[str
     return out
 
 
-def _unusable(response: httpx.Response, reason: str, redact: tuple[str, ...]) -> APIStatusError:
-    return error_for_status(response, reason=reason, redact=redact)
+def _unusable(
+    response: httpx.Response, reason: str, redact: tuple[str, ...], task_id: str | None = None
+) -> APIStatusError:
+    return error_for_status(response, reason=reason, redact=redact, task_id=task_id)
 
 
-def _parse(response: httpx.Response, model: type[M], component: str, redact: tuple[str, ...]) -> M:
+def _decoded(response: httpx.Response, component: str, redact: tuple[str, ...]) -> dict[str, Any]:
+    """The body as a JSON object, every string in it redacted (the boundary where server text enters)."""
     content = response.content
     if not content:
         raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact)
@@ -170,6 +195,19 @@ def _parse(response: httpx.Response, model: type[M], component: str, redact: tup
         raise _unusable(
             response, f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object", redact
         )
+    return redact_data(data) if json_may_hold_secret(content) else data
+
+
+def _parse(
+    response: httpx.Response,
+    model: type[M],
+    component: str,
+    redact: tuple[str, ...],
+    data: dict[str, Any] | None = None,
+    task_id: str | None = None,
+) -> M:
+    if data is None:
+        data = _decoded(response, component, redact)
     shape = _shape(component)
     try:
         data = _conform_object(data, shape.nested or {})
@@ -179,25 +217,43 @@ def _parse(response: httpx.Response, model: type[M], component: str, redact: tup
             response,
             f"HTTP {response.status_code} {component}: {where} should be {exc.expected}, got {type(exc.got).__name__}",
             redact,
+            task_id,
         ) from None
     try:
         return model.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # the shape check should make this unreachable
-        raise _unusable(response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact) from None
+        raise _unusable(
+            response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact, task_id
+        ) from None
 
 
 def parse_create_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> ImageGenerationResponse:
-    """A 200 answer to ``POST /v1/images/generations``; it must carry the task ``id`` (or nothing can follow it)."""
-    parsed = _parse(response, ImageGenerationResponse, "ImageGenerationResponse", redact)
-    if not isinstance(parsed.id, str) or not parsed.id:
+    """A 200 answer to ``POST /v1/images/generations``; it must carry a task ``id`` of the documented shape.
+
+    The id is judged first: an answer whose id is good but which breaks the
+    spec elsewhere raises :class:`UnexpectedResponseError` *carrying* the id
+    (``task_id``), as the task exists and is charged; an id of any other
+    shape (an echoed secret, a path, a megabyte of text) is refused and
+    shown only cut short and redacted.
+    """
+    data = _decoded(response, "ImageGenerationResponse", redact)
+    task_id = data.get("id")
+    if not isinstance(task_id, str) or not task_id:
         raise _unusable(
             response, "HTTP 200 for a generation request without a task id: the task cannot be followed", redact
         )
-    return parsed
+    if not is_task_id(task_id):
+        raise _unusable(
+            response,
+            f"HTTP 200 for a generation request with an unusable task id {cut(repr(task_id), 60)} (expected "
+            f"{TASK_ID_PREFIX!r} then 1-100 of A-Z a-z 0-9 _ -): the task may exist; see the EvoLink dashboard",
+            redact,
+        )
+    return _parse(response, ImageGenerationResponse, "ImageGenerationResponse", redact, data, task_id)
 
 
 def parse_task_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> TaskDetailResponse:
-    """A 200 answer to ``GET /v1/tasks/{task_id}``."""
+    """A 200 answer to ``GET /v1/tasks/{task_id}`` (whether it is about the task asked for is the caller's check)."""
     return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact)
 
 

@@ -70,6 +70,7 @@ from ._errors import (
 )
 from ._ledger import Ledger, LedgerEntry, TaskState
 from ._polling import PollPolicy, PollScheduler
+from ._redaction import cut
 from ._retry import RetryPolicy, acall_with_retries, call_with_retries
 from ._rules import is_retryable_task_code
 
@@ -190,8 +191,7 @@ def parse_callback(body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
 
 
 def _snippet(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return cut(repr(value), 80)  # redacted before the cut
 
 
 def _may_exist(error: BaseException) -> bool:
@@ -212,7 +212,36 @@ _NO_TASK_ID = "response carried no task id"
 
 def _unrecorded(task_id: str, error: LedgerError) -> LedgerError:
     # The task exists and is paid for: its id must not be lost with the error.
-    return LedgerError(f"task {task_id} was created but could not be recorded: {error}")
+    if error.task_id == task_id:  # it says so already
+        return LedgerError(str(error), task_id=task_id)
+    return LedgerError(f"task {task_id} was created but could not be recorded: {error}", task_id=task_id)
+
+
+def _duplicate(task_id: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"the generation answer repeated task id {task_id}, which the ledger already holds for an earlier request: "
+        "the earlier row is kept; this request is recorded as unconfirmed (it may have created a charged task of "
+        "its own: check the EvoLink dashboard)",
+        status=200,
+        task_id=task_id,
+    )
+
+
+def _foreign(asked: str, detail: TaskDetailResponse) -> UnexpectedResponseError | None:
+    """An error if ``detail`` is about another task than the one asked for (nothing of it may be recorded)."""
+    answered = _value(detail.id)
+    if answered is None or answered == asked:
+        return None
+    return UnexpectedResponseError(
+        f"asked about task {asked}, the answer is about {_snippet(answered)}: refused, nothing recorded",
+        status=200,
+    )
+
+
+def _answer_id(error: BaseException) -> str | None:
+    """The task id an unusable create answer still proved (see ``parse_create_response``)."""
+    task_id = getattr(error, "task_id", None) if isinstance(error, APIStatusError) else None
+    return task_id if isinstance(task_id, str) else None
 
 
 def _log_submit_failure(may_exist: bool, error: BaseException) -> None:
@@ -355,7 +384,7 @@ class _Core:
             raise UnexpectedResponseError(f"the generation {_NO_TASK_ID}", status=200)
         created = _value(response.created)
         try:
-            self.ledger.record_submitted(
+            recorded = self.ledger.record_submitted(
                 local_id,
                 task_id=task_id,
                 status=_status(response),
@@ -364,6 +393,8 @@ class _Core:
             )
         except LedgerError as error:
             raise _unrecorded(task_id, error) from error
+        if recorded is False:
+            raise _duplicate(task_id)
         self._submitted[task_id] = self.clock()
         return task_id
 
@@ -376,7 +407,7 @@ class _Core:
             raise UnexpectedResponseError(f"the generation {_NO_TASK_ID}", status=200)
         created = _value(response.created)
         try:
-            await self.ledger.awrite(
+            recorded = await self.ledger.awrite(
                 self.ledger.record_submitted,
                 local_id,
                 task_id=task_id,
@@ -386,6 +417,8 @@ class _Core:
             )
         except LedgerError as error:
             raise _unrecorded(task_id, error) from error
+        if recorded is False:
+            raise _duplicate(task_id)
         self._submitted[task_id] = self.clock()
         return task_id
 
@@ -395,24 +428,58 @@ class _Core:
         return task_id if isinstance(task_id, str) and task_id else None
 
     def record_submit_failure(self, local_id: str, error: BaseException) -> None:
+        """The POST failed. An unusable answer that still carried a good task id: the id is recorded first."""
+        text = f"{type(error).__name__}: {error}"
+        task_id = _answer_id(error)
+        if task_id is not None:
+            try:
+                recorded = self.ledger.record_submitted(
+                    local_id, task_id=task_id, status=None, created=None, estimated_time=None, note=text
+                )
+            except LedgerError as ledger_error:
+                raise _unrecorded(task_id, ledger_error) from error
+            if recorded:
+                self._submitted[task_id] = self.clock()
+            return
         may_exist = _may_exist(error)
-        self.ledger.record_submit_failed(local_id, may_exist=may_exist, error=f"{type(error).__name__}: {error}")
+        self.ledger.record_submit_failed(local_id, may_exist=may_exist, error=text)
         _log_submit_failure(may_exist, error)
 
     async def arecord_submit_failure(self, local_id: str, error: BaseException) -> None:
+        text = f"{type(error).__name__}: {error}"
+        task_id = _answer_id(error)
+        if task_id is not None:
+            try:
+                recorded = await self.ledger.awrite(
+                    self.ledger.record_submitted,
+                    local_id,
+                    task_id=task_id,
+                    status=None,
+                    created=None,
+                    estimated_time=None,
+                    note=text,
+                )
+            except LedgerError as ledger_error:
+                raise _unrecorded(task_id, ledger_error) from error
+            if recorded:
+                self._submitted[task_id] = self.clock()
+            return
         may_exist = _may_exist(error)
-        await self.ledger.awrite(
-            self.ledger.record_submit_failed, local_id, may_exist=may_exist, error=f"{type(error).__name__}: {error}"
-        )
+        await self.ledger.awrite(self.ledger.record_submit_failed, local_id, may_exist=may_exist, error=text)
         _log_submit_failure(may_exist, error)
 
-    def record_detail(self, detail: TaskDetailResponse) -> None:
-        task_id = _value(detail.id)
+    def record_detail(self, detail: TaskDetailResponse, asked: str | None = None) -> None:
+        """What a query said about ``asked``; an answer about another task is refused before anything is written."""
+        task_id = _value(detail.id) if asked is None else asked
+        if asked is not None and (foreign := _foreign(asked, detail)) is not None:
+            raise foreign
         if isinstance(task_id, str):
             self.ledger.record_task(task_id, **self._detail_fields(detail))
 
-    async def arecord_detail(self, detail: TaskDetailResponse) -> None:
-        task_id = _value(detail.id)
+    async def arecord_detail(self, detail: TaskDetailResponse, asked: str | None = None) -> None:
+        task_id = _value(detail.id) if asked is None else asked
+        if asked is not None and (foreign := _foreign(asked, detail)) is not None:
+            raise foreign
         if isinstance(task_id, str):
             await self.ledger.awrite(self.ledger.record_task, task_id, **self._detail_fields(detail))
 
@@ -695,7 +762,7 @@ class Seedream:
             rng=self._core.rng,
             deadline=deadline,
         )
-        self._core.record_detail(detail)
+        self._core.record_detail(detail, asked=task_id)
         return detail
 
     def wait(
@@ -967,7 +1034,7 @@ class AsyncSeedream:
             rng=self._core.rng,
             deadline=deadline,
         )
-        await self._core.arecord_detail(detail)
+        await self._core.arecord_detail(detail, asked=task_id)
         return detail
 
     async def wait(

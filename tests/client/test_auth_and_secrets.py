@@ -196,7 +196,8 @@ def test_exceptions_never_show_the_key_even_when_a_server_echoes_it() -> None:
     with SeedreamAPI(SENTINEL_KEY, transport=Recorder(echo).transport) as api, pytest.raises(APIStatusError) as caught:
         api.create_generation("a lake")
     assert SENTINEL_KEY not in str(caught.value) and SENTINEL_KEY not in repr(caught.value)
-    assert SENTINEL_KEY.encode() in caught.value.body  # the raw body is kept as sent
+    assert SENTINEL_KEY.encode() not in caught.value.body  # the body field is redacted too
+    assert caught.value.response is not None and SENTINEL_KEY.encode() in caught.value.response.content  # raw
 
     def echo_200(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=f"<html>{request.headers['authorization']}</html>".encode())

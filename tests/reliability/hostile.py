@@ -15,6 +15,7 @@ import copy
 import gzip
 import json
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,6 +65,11 @@ def _type_validator(operation: str) -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
+#: A task id a server may hand out: the documented prefix, then the conservative charset the README states
+#: (an assumption beyond the spec: ids travel into URLs, the ledger and file names).
+TASK_ID_SHAPE = re.compile(r"task-unified-[A-Za-z0-9_-]{1,100}")
+
+
 def usable(operation: str, content: bytes) -> bool:
     """Whether a 200 with ``content`` must parse into the operation's model."""
     try:
@@ -72,7 +78,10 @@ def usable(operation: str, content: bytes) -> bool:
         return False
     if type(data) is not dict or not _type_validator(operation).is_valid(data):
         return False
-    return operation != "createImageGeneration" or (isinstance(data.get("id"), str) and data["id"] != "")
+    task_id = data.get("id")
+    return operation != "createImageGeneration" or (
+        isinstance(task_id, str) and TASK_ID_SHAPE.fullmatch(task_id) is not None and SENTINEL_KEY not in task_id
+    )
 
 
 # -- JSON-level mutations ----------------------------------------------------------------------------------------------

@@ -11,7 +11,15 @@ are searched for the sentinel key. Here:
 * the CLI against a hostile server that echoes the ``Authorization`` header
   back in 400/401/500/unparseable-200 bodies, as real processes with
   ``--verbose`` (DEBUG on stderr) and in-process;
-* the simulator's own command with the key as a flag, at DEBUG log level.
+* the simulator's own command with the key as a flag, at DEBUG log level;
+* a server echoing the key in *every* field it controls (ids, enums, error
+  envelopes with the key where a 200-character cut falls, failed tasks'
+  messages, result URLs, a foreign task id, response headers): the key, and
+  any 16 characters of it, found in 0 places among exceptions (str, repr,
+  args, fields, tracebacks), every log record at root DEBUG, the ledger's
+  bytes, CLI output (plain, ``--json``, ``-v``; in process and a real
+  process) and file names;
+* the redacting filter on every seedream, httpx and httpcore logger.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ import signal
 import subprocess
 import sys
 import threading
+import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -38,15 +47,18 @@ from seedream import (
     AsyncSeedreamAPI,
     ConfigurationError,
     Ledger,
+    LinkExpiredError,
     Seedream,
     SeedreamAPI,
     SeedreamError,
+    TaskFailedError,
+    UnexpectedResponseError,
 )
 from seedream._cli import app
 from seedream.simulator import SimulatorConfig, create_app
 
 from .conftest import Figures, SecretWitness
-from .helpers import CLI, SENTINEL_KEY
+from .helpers import CLI, SENTINEL_KEY, png_bytes
 
 pytestmark = pytest.mark.reliability
 
@@ -245,3 +257,280 @@ def test_the_simulator_command_with_the_key_as_a_flag_never_prints_it(witness: S
     assert "GET /v1/tasks/task-unified-0-x" in out + err  # the access log was on (debug level)
     with Ledger(":memory:") as ledger:
         witness.see(repr(ledger))
+
+
+# -- a server echoing the key in every field it controls ---------------------------------------------------------------
+
+_CUT = 190  # where a 200-character cut falls inside the echoed key
+
+
+class EchoEverywhere(BaseHTTPRequestHandler):
+    """Every string the server controls is the key, or holds it: ids, enums, messages, URLs, headers.
+
+    ``echoes`` counts the answers that carried it (so the test below can fail: the key was really sent back).
+    """
+
+    echoes = 0
+    posts = 0
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _key(self) -> str:
+        return self.headers.get("Authorization", "").removeprefix("Bearer ")
+
+    def _send(self, status: int, body: bytes, media: str = "application/json") -> None:
+        key = self._key()
+        type(self).echoes += key.encode() in body or bool(key)
+        self.send_response(status)
+        self.send_header("Content-Type", media)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-request-id", key)  # httpcore logs raw response headers at DEBUG
+        self.send_header("x-echo", f"token={key}")
+        if status == 429:
+            self.send_header("Retry-After", "0")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, data: object) -> None:
+        self._send(status, json.dumps(data).encode())
+
+    def _error(self, status: int) -> None:
+        key = self._key()
+        if status in (502, 520):  # a proxy's page, the key right where a 200-character cut falls
+            self._send(status, f"<html>{'y' * (_CUT - 8)}{key}</html>".encode(), "text/html")
+            return
+        envelope = {"code": key, "message": "x" * _CUT + key, "type": key, "param": key, key: key}
+        self._json(status, {"error": envelope, "fallback_suggestion": key})
+
+    def _task(self, task_id: str, **fields: object) -> dict[str, object]:
+        key = self._key()
+        body: dict[str, object] = {"id": task_id, "created": 1, "model": key, "object": key, "type": key}
+        body.update({"progress": 0, "task_info": {"can_cancel": False, "estimated_time": 1}, key: key})
+        return {**body, **fields}
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        prompt, key = str(body.get("prompt", "")), self._key()
+        if prompt.startswith("err-"):
+            self._error(int(prompt.removeprefix("err-")))
+        elif prompt == "echo-id":
+            self._json(200, self._task(f"task-unified-{key}", status="pending"))
+        elif prompt == "broken-but-id":
+            self._json(200, self._task("task-unified-1-broken", status="pending", progress=f"50% {key}"))
+        else:  # "fail", "done": a good id, every other string the key
+            type(self).posts += 1  # a new id per POST: the ledger refuses an id it already holds for another request
+            self._json(200, self._task(f"task-unified-{type(self).posts}-{prompt}", status=key))
+
+    def do_GET(self) -> None:
+        key, path = self._key(), self.path
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if path.startswith("/img/"):
+            self._send(200, png_bytes(), "image/png")
+        elif path.startswith("/gone/"):
+            self._send(403, f"<Error>expired {key}</Error>".encode(), "application/xml")
+        elif "-err-" in path:
+            self._error(int(path.rsplit("-", 1)[1]))
+        elif path.endswith("-fail") or path.endswith("-broken"):
+            error = {"code": key, "message": f"upstream said {'z' * _CUT}{key}", "type": key}
+            self._json(200, self._task(path.rsplit("/", 1)[1], status="failed", error=error))
+        elif path.endswith("-done"):
+            results = [f"{base}/img/{key}/a.png?sig={key}", f"{base}/gone/{key}.png#{key}"]
+            self._json(200, self._task(path.rsplit("/", 1)[1], status="completed", progress=100, results=results))
+        else:  # an answer about another task: one named after the key
+            self._json(200, self._task(f"task-unified-{key}", status="completed", progress=100))
+
+
+@pytest.fixture
+def echo_everywhere() -> Iterator[str]:
+    EchoEverywhere.echoes = EchoEverywhere.posts = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoEverywhere)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+_ERROR_STATUSES = (400, 401, 402, 403, 404, 429, 500, 502, 503, 520)
+
+
+class _Places:
+    """Every place the key could land, counted; ``found`` lists those that hold the key or a 16-character part."""
+
+    def __init__(self) -> None:
+        self.searched = 0
+        self.found: list[str] = []
+        self.needles = [SENTINEL_KEY, SENTINEL_KEY[:16], SENTINEL_KEY[-16:]]
+
+    def text(self, where: str, value: object) -> None:
+        shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        self.searched += 1
+        if any(needle in shown for needle in self.needles):
+            self.found.append(f"{where}: {shown[:200]}")
+
+    def error(self, where: str, error: BaseException) -> None:
+        """str, repr, args, every field (as repr; bytes and mappings by content) and the formatted traceback."""
+        self.text(f"{where} traceback", "".join(traceback.format_exception(error)))
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            name = type(current).__name__
+            self.text(f"{where} {name} str", str(current))
+            self.text(f"{where} {name} repr", repr(current))
+            self.text(f"{where} {name} args", repr(current.args))
+            for field_name, value in vars(current).items():
+                self.text(f"{where} {name}.{field_name}", value if isinstance(value, (bytes, str)) else repr(value))
+            current = current.__cause__ or current.__context__
+
+    def files(self, root: Path) -> None:
+        for path in sorted(root.rglob("*")):
+            self.text(f"file name {path}", path.name)
+            if path.is_file():
+                self.text(f"file {path}", path.read_bytes())
+
+
+def test_a_key_echoed_in_every_server_controlled_field_is_found_in_no_place(
+    echo_everywhere: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, figures: Figures
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger of the process at DEBUG: seedream, httpx, httpcore
+    places = _Places()
+    ledger_path = tmp_path / "ledger.sqlite3"
+    out = tmp_path / "out"
+    errors: Counter[str] = Counter()
+
+    def expect_error(where: str, call: Callable[[], object]) -> SeedreamError:
+        with pytest.raises(SeedreamError) as caught:
+            call()
+        errors[type(caught.value).__name__] += 1
+        places.error(where, caught.value)
+        return caught.value
+
+    # The library, both layers and both flavours.
+    with Seedream(SENTINEL_KEY, base_url=echo_everywhere, ledger=ledger_path, sleep=lambda s: None) as client:
+        refused = expect_error("echoed id", lambda: client.submit("echo-id"))
+        assert isinstance(refused, UnexpectedResponseError) and refused.task_id is None
+        broken = expect_error("broken answer", lambda: client.submit("broken-but-id", directory=out))
+        assert isinstance(broken, UnexpectedResponseError) and broken.task_id == "task-unified-1-broken"
+        failed = expect_error("failed task", lambda: client.generate("fail", directory=out))
+        assert isinstance(failed, TaskFailedError) and failed.code == "***"
+        expired = expect_error("expired link", lambda: client.generate("done", directory=out))
+        assert isinstance(expired, LinkExpiredError) and expired.url is not None and "***" in expired.url
+        foreign = expect_error("foreign answer", lambda: client.get("task-unified-1-other"))
+        assert isinstance(foreign, UnexpectedResponseError)
+        for status in _ERROR_STATUSES:
+            expect_error(f"POST {status}", lambda status=status: client.submit(f"err-{status}"))
+            expect_error(f"GET {status}", lambda status=status: client.get(f"task-unified-1-err-{status}"))
+        for entry in client.ledger.entries():
+            places.text("ledger entry", repr(entry.to_dict()))
+        places.text("resume", repr([outcome.to_dict() for outcome in client.resume(out, timeout=1)]))
+
+    async def run_async() -> None:
+        async with AsyncSeedream(
+            SENTINEL_KEY, base_url=echo_everywhere, ledger=ledger_path, sleep=_no_sleep
+        ) as aclient:
+            for prompt in ("echo-id", "broken-but-id", "fail", "err-402", "err-502"):
+                with pytest.raises(SeedreamError) as caught:
+                    await aclient.generate(prompt, directory=out)
+                errors[type(caught.value).__name__] += 1
+                places.error(f"async {prompt}", caught.value)
+
+    asyncio.run(run_async())
+    with SeedreamAPI(SENTINEL_KEY, base_url=echo_everywhere) as api:
+        expect_error("api echoed id", lambda: api.create_generation("echo-id"))
+        places.text("api task model", repr(api.get_task("task-unified-1-done")))
+        places.text("api failed model", repr(api.get_task("task-unified-1-fail").to_dict()))
+
+    # The CLI: plain, --json and -v, in process and as a real process.
+    env = {"EVOLINK_API_KEY": SENTINEL_KEY, "SEEDREAM_BASE_URL": echo_everywhere, "SEEDREAM_LEDGER": str(ledger_path)}
+    commands = [
+        ["generate", "echo-id", "--out", str(out), "--json"],
+        ["generate", "broken-but-id", "--out", str(out), "-v"],
+        ["generate", "fail", "--out", str(out), "--json", "-v"],
+        ["generate", "done", "--out", str(out)],
+        ["generate", "err-400", "--out", str(out), "--json"],
+        ["status", "task-unified-1-fail"],
+        ["status", "task-unified-1-done", "--json", "-v"],
+        ["status", "task-unified-1-other", "--json"],
+        ["wait", "task-unified-1-fail", "--timeout", "5"],
+        ["download", "task-unified-1-done", "--out", str(out), "--json"],
+        ["ledger", "list"],
+        ["ledger", "list", "--json"],
+        ["resume", "--json", "--timeout", "1"],
+    ]
+    codes = []
+    for args in commands:
+        result = CliRunner().invoke(app, args, env=env)
+        codes.append(result.exit_code)
+        places.text(f"cli {args} stdout", result.stdout)
+        places.text(f"cli {args} stderr", result.stderr)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            places.error(f"cli {args}", result.exception)
+    done = subprocess.run(
+        [sys.executable, *CLI, "generate", "fail", "--out", str(out), "--json", "-v"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    places.text("process stdout", done.stdout)
+    places.text("process stderr", done.stderr)
+    assert done.returncode == 3 and "error: task" in done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["error"]["task_id"].endswith("-fail")
+
+    # Logs (every record, formatted), the ledger's bytes (database, WAL, journal) and every file name on disk.
+    for record in caplog.records:
+        places.text(f"log {record.name}", logging.Formatter("%(message)s").format(record))
+    places.text("caplog text", caplog.text)
+    places.files(tmp_path)
+    ledger_files = sorted(p.name for p in tmp_path.glob("ledger.sqlite3*"))
+    loggers = {record.name.split(".")[0] for record in caplog.records}
+
+    assert EchoEverywhere.echoes >= 50  # the key really came back, in every answer of the API host
+    assert {"httpx", "httpcore", "seedream"} <= loggers
+    assert "ledger.sqlite3-wal" in ledger_files or len(ledger_files) >= 1
+    assert errors["UnexpectedResponseError"] >= 5 and errors["TaskFailedError"] >= 2
+    assert places.found == [], places.found[:5]
+    figures.update(
+        key_echoes_sent=EchoEverywhere.echoes,
+        places_searched=places.searched,
+        log_records=len(caplog.records),
+        errors=dict(errors),
+        cli_runs=len(commands) + 1,
+        cli_exit_codes=codes,
+        ledger_files=ledger_files,
+        sentinel_found=len(places.found),
+    )
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def test_every_seedream_httpx_and_httpcore_logger_redacts_a_record_that_would_show_the_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from seedream._redaction import LOGGERS, RedactingFilter
+
+    with SeedreamAPI(SENTINEL_KEY):
+        pass
+    names = sorted(
+        name for name in logging.root.manager.loggerDict if name.split(".")[0] in {"seedream", "httpx", "httpcore"}
+    )
+    assert set(LOGGERS) <= set(names)
+    caplog.set_level(logging.DEBUG)
+    for name in names:
+        logger = logging.getLogger(name)
+        assert any(isinstance(f, RedactingFilter) for f in logger.filters), name
+        logger.debug("echo %s in %r", SENTINEL_KEY, {"x-request-id": SENTINEL_KEY.encode()})
+        try:
+            raise ValueError(f"token={SENTINEL_KEY}")
+        except ValueError:
+            logger.exception("failed")
+    formatted = caplog.text + "".join(logging.Formatter().format(record) for record in caplog.records)
+    assert len(caplog.records) == 2 * len(names) and SENTINEL_KEY not in formatted and "***" in formatted
