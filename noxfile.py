@@ -9,7 +9,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 PYTHON = "3.11"
-LINT_PATHS = ["src", "tests", "conformance", "scripts", "bench", "noxfile.py"]
+LINT_PATHS = ["src", "tests", "scripts", "bench", "noxfile.py"]
 
 
 def _pytest(session: nox.Session, *args: str) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_server_layer import SpendGuard
 
+from seedream.conformance.test_server_layer import SpendGuard
 from seedream.simulator import SimulatorConfig, run_simulator
 
 pytest_plugins = ["pytester"]
