@@ -44,6 +44,7 @@ def _run_live(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server
         "6",
         "-p",
         "no:randomly",
+        "-ra",  # skip reasons in the summary, whatever configuration the suite is installed under
         *extra,
     )
 

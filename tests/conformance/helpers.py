@@ -1,0 +1,47 @@
+"""A simulator that has drifted from the spec, and the loopback servers the command is run against."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+from seedream.simulator import RunningSimulator, SimulatorApp, SimulatorConfig, run_simulator
+
+KEY = "sk-conformance-command"
+
+
+class StatusDrift(SimulatorApp):
+    """The simulator, except that every 400 goes out as 422: the documented status of a rejection drifted."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def drifted(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 400:
+                message = {**message, "status": 422}
+            await send(message)
+
+        await super().__call__(scope, receive, drifted)
+
+
+def _config() -> SimulatorConfig:
+    return SimulatorConfig.for_tests(api_keys=(KEY,), time_scale=0.001)
+
+
+@contextlib.contextmanager
+def simulator(drift: bool = False) -> Iterator[RunningSimulator]:
+    """A simulator on 127.0.0.1 standing in for the live API (key :data:`KEY`), drifted or not."""
+    app = StatusDrift(_config()) if drift else SimulatorApp(_config())
+    try:
+        with run_simulator(app=app) as server:
+            yield server
+    finally:
+        app.close()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nobody listens on (bound, then closed: connections are refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
