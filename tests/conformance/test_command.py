@@ -16,7 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -133,7 +133,7 @@ def test_nox_conformance_session_runs_the_command(monkeypatch: pytest.MonkeyPatc
     calls: list[tuple[str, ...]] = []
 
     class Session:
-        posargs = ["--base-url", "https://api.example.test"]
+        posargs: ClassVar[list[str]] = ["--base-url", "https://api.example.test"]
 
         def install(self, *args: str) -> None:
             pass

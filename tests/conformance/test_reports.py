@@ -145,5 +145,5 @@ def test_one_line_keeps_the_first_non_empty_line_within_the_limit() -> None:
 
 def test_repo_files_are_read_by_repository_path_and_a_missing_one_is_named() -> None:
     assert read_repo_file("openapi/sources/spec-facts.md").startswith(b"# Facts about the API")
-    with pytest.raises(FileNotFoundError, match="openapi/sources/nothing.md"):
+    with pytest.raises(FileNotFoundError, match=r"openapi/sources/nothing\.md"):
         read_repo_file("openapi/sources/nothing.md")
