@@ -57,18 +57,27 @@ def test_an_offline_selection_conforms_with_all_three_reports(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "problem"),
     [
-        ["--no-such-option"],  # pytest refuses it
-        ["--allow-spend", "-1"],  # the command refuses it
-        ["--allow-spend", "two"],
-        ["--server-examples", "0"],
-        ["-k", "no_test_has_this_name"],  # nothing selected is not a pass
+        (["--no-such-option"], "pytest stopped before the suite ran (exit 4; see the log)"),  # pytest refuses it
+        (["-k", "no_test_has_this_name"], None),  # nothing selected is not a pass
     ],
 )
-def test_bad_options_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
+def test_options_pytest_refuses_are_usage_errors_with_reports(
+    tmp_path: Path, args: list[str], problem: str | None
+) -> None:
+    result = _command(tmp_path, *args, "--summary-md", "s.md", "--json", "r.json")
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["exit_code"], report["problem"]) == (2, problem)
+    assert "usage or configuration error (exit 2)" in (tmp_path / "s.md").read_text()
+
+
+@pytest.mark.parametrize("args", [["--allow-spend", "-1"], ["--allow-spend", "two"], ["--server-examples", "0"]])
+def test_bad_values_are_refused_by_the_command(tmp_path: Path, args: list[str]) -> None:
     result = _command(tmp_path, *args)
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr
+    assert f"Invalid value for '{args[0]}'" in result.stderr
 
 
 def test_a_key_the_server_refuses_is_a_configuration_error_not_a_drift(tmp_path: Path) -> None:
@@ -94,7 +103,7 @@ def test_a_live_selection_against_a_conforming_server_passes(tmp_path: Path) -> 
 
 
 def test_missing_suite_dependencies_are_named_with_the_extra(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     real_version = metadata.version
 
@@ -104,8 +113,11 @@ def test_missing_suite_dependencies_are_named_with_the_extra(
         return real_version(name)
 
     monkeypatch.setattr(_cli.metadata, "version", version)
-    assert _cli.run_suite([]) == 2
-    assert "the conformance suite needs respx: pip install 'seedream[conformance]'" in capsys.readouterr().err
+    summary = tmp_path / "s.md"
+    assert _cli.run_suite(["--summary-md", str(summary)]) == 2
+    message = "the conformance suite needs respx: pip install 'seedream[conformance]'"
+    assert message in capsys.readouterr().err
+    assert message in summary.read_text(encoding="utf-8")
 
 
 def test_seedream_conformance_and_python_m_are_one_command() -> None:

@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from ._reports import EXIT_DRIFT, EXIT_USAGE
+from ._reports import EXIT_USAGE, RunInfo, write_reports
 
 __all__ = ["EXTRA", "SUITE", "conformance_command", "main", "missing_requirements", "run_suite"]
 
@@ -48,13 +48,15 @@ def missing_requirements() -> list[str]:
     return missing
 
 
-def _json_option(args: Sequence[str]) -> str | None:
+def _option(args: Sequence[str], name: str) -> str | None:
+    """The value of ``name`` in pytest arguments (``--name V`` or ``--name=V``; the last one wins)."""
+    value = None
     for i, arg in enumerate(args):
-        if arg == "--conformance-json" and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith("--conformance-json="):
-            return arg.split("=", 1)[1]
-    return None
+        if arg == name and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
 
 
 def run_suite(pytest_args: Sequence[str]) -> int:
@@ -62,38 +64,52 @@ def run_suite(pytest_args: Sequence[str]) -> int:
 
     pytest runs in a child interpreter, as ``python -m pytest`` would: this process has imported
     seedream, which pytest must see first to load its plugin with assertion rewriting. The child's
-    conftest writes the verdict into the JSON report; a run that never got that far (pytest refused
-    its arguments) is a usage error.
+    conftest writes the verdict into the JSON report. A run that never got that far (missing
+    dependencies, pytest refused its arguments) is a usage error, and the reports asked for say so:
+    a CI job always has a summary to show.
     """
+    args = list(pytest_args)
     missing = missing_requirements()
     if missing:
-        print(
-            f"error: the conformance suite needs {', '.join(missing)}: pip install 'seedream[{EXTRA}]'",
-            file=sys.stderr,
-        )
+        problem = f"the conformance suite needs {', '.join(missing)}: pip install 'seedream[{EXTRA}]'"
+        print(f"error: {problem}", file=sys.stderr)
+        _write_usage_reports(args, _option(args, "--conformance-json"), problem, status=None)
         return EXIT_USAGE
     with tempfile.TemporaryDirectory(prefix="seedream-conformance-") as scratch:
-        args = list(pytest_args)
-        report = _json_option(args)
+        report = _option(args, "--conformance-json")
         if report is None:
             report = os.path.join(scratch, "report.json")
             args += ["--conformance-json", report]
+        Path(report).unlink(missing_ok=True)  # the verdict is read from it: never a previous run's
         # Hypothesis keeps its example database there, not in the user's working directory.
         env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": os.path.join(scratch, "hypothesis")}
         command = [sys.executable, "-m", "pytest", str(SUITE), "-c", str(_INI), f"--rootdir={SUITE}", *args]
         status = subprocess.run(command, env=env, check=False).returncode
-        code = _code_from(report, status)
+        try:
+            code = json.loads(Path(report).read_text(encoding="utf-8"))["exit_code"]
+        except (OSError, ValueError, KeyError):
+            code = EXIT_USAGE
+            stopped = f"pytest stopped before the suite ran (exit {status}; see the log)"
+            _write_usage_reports(args, report, stopped, status)
+    code = code if code in _WORDS else EXIT_USAGE
     print(f"seedream conformance: {_WORDS[code]} (exit {code})", file=sys.stderr)
-    return code
+    return int(code)
 
 
-def _code_from(report: str, status: int) -> int:
-    """The verdict the suite wrote; without one, pytest stopped before judging anything (or crashed)."""
-    try:
-        code = json.loads(Path(report).read_text(encoding="utf-8"))["exit_code"]
-    except (OSError, ValueError, KeyError):
-        return EXIT_USAGE if status != 1 else EXIT_DRIFT
-    return int(code) if code in _WORDS else EXIT_USAGE
+def _write_usage_reports(args: Sequence[str], json_path: str | None, problem: str, status: int | None) -> None:
+    base_url = _option(args, "--base-url")
+    spend = _option(args, "--allow-spend") or "0"
+    write_reports(
+        summary_md=_option(args, "--summary-md"),
+        json_path=json_path,
+        info=RunInfo("live" if base_url else "offline", base_url, int(spend) if spend.isdigit() else 0),
+        exit_code=EXIT_USAGE,
+        pytest_status=-1 if status is None else status,
+        rows={},
+        notes=[],
+        failures=[],
+        problem=problem,
+    )
 
 
 _EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
