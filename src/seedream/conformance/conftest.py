@@ -1,6 +1,6 @@
 """The conformance suite: spec, client and any server proven against the one bundled spec.
 
-Options (``nox -s conformance -- <options>`` or ``pytest conformance <options>``):
+Options (``seedream conformance <options>``, ``nox -s conformance -- <options>``, or pytest on this folder):
 
 ``--base-url URL``      run the server layer against a live server (key from ``EVOLINK_API_KEY``)
                         instead of the embedded simulator. Zero-spend unless ``--allow-spend``.
