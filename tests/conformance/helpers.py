@@ -24,14 +24,26 @@ class StatusDrift(SimulatorApp):
         await super().__call__(scope, receive, drifted)
 
 
+class Outage(SimulatorApp):
+    """The simulator behind a gateway whose upstream is down: every answer is a 503."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def down(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "status": 503}
+            await send(message)
+
+        await super().__call__(scope, receive, down)
+
+
 def _config() -> SimulatorConfig:
     return SimulatorConfig.for_tests(api_keys=(KEY,), time_scale=0.001)
 
 
 @contextlib.contextmanager
-def simulator(drift: bool = False) -> Iterator[RunningSimulator]:
+def simulator(drift: bool = False, app_class: type[SimulatorApp] | None = None) -> Iterator[RunningSimulator]:
     """A simulator on 127.0.0.1 standing in for the live API (key :data:`KEY`), drifted or not."""
-    app = StatusDrift(_config()) if drift else SimulatorApp(_config())
+    app = (app_class or (StatusDrift if drift else SimulatorApp))(_config())
     try:
         with run_simulator(app=app) as server:
             yield server

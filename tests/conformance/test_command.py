@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from seedream._cli import app
 from seedream.conformance import _cli
 
-from .helpers import KEY, simulator
+from .helpers import KEY, Outage, simulator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -90,6 +90,14 @@ def test_a_key_the_server_refuses_is_a_configuration_error_not_a_drift(tmp_path:
     assert "refused the key in EVOLINK_API_KEY (401)" in result.stdout
     assert json.loads((tmp_path / "r.json").read_text())["verdict"] == "usage or configuration error"
     assert requests == {"GET /v1/tasks/{task_id}": {"401": 1}}  # the probe, and nothing after it
+
+
+def test_a_gateway_answering_503_is_an_outage_not_a_drift(tmp_path: Path) -> None:
+    with simulator(app_class=Outage) as server:
+        result = _command(tmp_path, "--base-url", server.base_url, "-k", "spec_is_what", "--json", "r.json", key=KEY)
+    assert result.returncode == 3, result.stdout[-2000:] + result.stderr
+    (failure,) = json.loads((tmp_path / "r.json").read_text())["failures"]
+    assert failure["transport"] and "a task query got 503 (the service is down)" in failure["message"]
 
 
 def test_a_live_selection_against_a_conforming_server_passes(tmp_path: Path) -> None:
