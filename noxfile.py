@@ -9,7 +9,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 PYTHON = "3.11"
-LINT_PATHS = ["src", "tests", "conformance", "scripts", "bench", "noxfile.py"]
+LINT_PATHS = ["src", "tests", "scripts", "bench", "noxfile.py"]
 
 
 def _pytest(session: nox.Session, *args: str) -> None:
@@ -57,15 +57,16 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def conformance(session: nox.Session) -> None:
-    """The conformance suite (spec, client, server) with its operation x check summary table.
+    """The conformance suite (spec, client, server): `seedream conformance`, the command users run.
 
     Offline against the embedded simulator by default. Against a live server:
     `EVOLINK_API_KEY=... nox -s conformance -- --base-url https://api.evolink.ai` (zero-spend:
     only requests the spec says must be rejected); add `--allow-spend N` to allow at most N
-    billable one-image generations. See README.md, "The conformance suite".
+    billable one-image generations; `--junitxml`, `--summary-md`, `--json PATH` for reports.
+    Exit codes 0/1/2/3: README.md, "The conformance suite".
     """
     session.install("-e", ".[dev]")
-    session.run("python", "-m", "pytest", "conformance", "-p", "no:randomly", *session.posargs)
+    session.run("seedream", "conformance", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -1,7 +1,7 @@
 """The spec pipeline: one self-contained bundle, deterministic regeneration, drift check.
 
 (That the vendor file is the seed's text byte for byte, and that the bundle is
-valid OpenAPI 3.1 with valid examples, is proven in conformance/test_spec_layer.py.)
+valid OpenAPI 3.1 with valid examples, is proven in src/seedream/conformance/test_spec_layer.py.)
 """
 
 from __future__ import annotations

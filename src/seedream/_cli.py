@@ -504,6 +504,18 @@ def simulator(ctx: typer.Context) -> None:
     sub(args=list(ctx.args), prog_name="seedream simulator")
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def conformance(ctx: typer.Context) -> None:
+    """Run the conformance suite, offline or against --base-url (`seedream conformance --help` lists its options)."""
+    # Imported only when used: pytest, hypothesis and schemathesis come with the `conformance` extra.
+    from .conformance._cli import main as conformance_main
+
+    conformance_main(list(ctx.args), prog_name="seedream conformance")
+
+
 @app.command()
 def demo(
     out: OutDir = Path("seedream-demo"),

@@ -408,7 +408,8 @@ def test_invalid_and_unknown_task_ids_get_their_documented_errors(
     assert response.status_code == status, response.text
     body = response.json()
     assert _error_envelope_problems(response) is None
-    assert body["error"]["code"] == response_example("getTaskDetail", status)["error"]["code"]
+    example = response_example("getTaskDetail", status)
+    assert example is not None and body["error"]["code"] == example["error"]["code"]
 
 
 def test_the_spec_is_what_schemathesis_loaded(schema: Any) -> None:

@@ -1,12 +1,14 @@
 """The conformance suite: spec, client and any server proven against the one bundled spec.
 
-Options (``nox -s conformance -- <options>`` or ``pytest conformance <options>``):
+Options (``seedream conformance <options>``, ``nox -s conformance -- <options>``, or pytest on this folder):
 
 ``--base-url URL``      run the server layer against a live server (key from ``EVOLINK_API_KEY``)
                         instead of the embedded simulator. Zero-spend unless ``--allow-spend``.
 ``--allow-spend N``     live mode: at most N generation requests that the server could bill
                         (each asks for one image). Default 0.
 ``--server-examples N`` hypothesis examples per server check (default: 25 offline, 10 live).
+``--summary-md PATH``   write the operation x check table, the spend guard line and each failure as Markdown.
+``--conformance-json PATH``  the same as JSON, with the verdict and exit code (``seedream.conformance._reports``).
 
 At the end of a run that included conformance tests, a table lists
 operation x check with passed/failed counts and the cases each ran.
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+from seedream.conformance import _reports
 
 API_KEY_ENV = "EVOLINK_API_KEY"
 
@@ -48,14 +52,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="server layer: hypothesis examples per operation and mode (default 25 offline, 10 live)",
     )
+    group.addoption("--summary-md", default=None, metavar="PATH", help="write a Markdown summary for CI job pages")
+    group.addoption("--conformance-json", default=None, metavar="PATH", help="write the results and verdict as JSON")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Fail at start-up, before any request, when live mode cannot run as asked.
+    problem = None
     if config.getoption("--base-url", default=None) and not os.environ.get(API_KEY_ENV):
-        raise pytest.UsageError(f"--base-url (live mode) needs the API key in {API_KEY_ENV}")
-    if (config.getoption("--allow-spend", default=0) or 0) < 0:
-        raise pytest.UsageError("--allow-spend must be 0 or more")
+        problem = f"--base-url (live mode) needs the API key in {API_KEY_ENV}"
+    elif (config.getoption("--allow-spend", default=0) or 0) < 0:
+        problem = "--allow-spend must be 0 or more"
+    if problem:
+        _write_reports(config, pytest.ExitCode.USAGE_ERROR, problem)
+        raise pytest.UsageError(problem)
 
 
 # --- results: operation x check ---------------------------------------------------------------------
@@ -74,6 +84,7 @@ class Results:
 
     rows: dict[tuple[str, str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     notes: list[str] = field(default_factory=list)
+    failures: list[_reports.Failure] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, layer: str, operation: str, check: str, ok: bool, cases: int = 1) -> None:
@@ -114,7 +125,59 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     _record_report(_results(item.config), report)
+    if report.failed:
+        _record_failure(_results(item.config), report, call.excinfo.value if call.excinfo else None)
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report: pytest.CollectReport = yield
+    if report.failed:
+        message = _reports.one_line(str(report.longrepr))
+        failure = _reports.Failure(report.nodeid, "collection", "(both)", "collect", message, False)
+        _results(collector.config).failures.append(failure)
+    return report
+
+
+def _record_failure(results: Results, report: pytest.TestReport, exc: BaseException | None) -> None:
+    filename = report.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    function = report.nodeid.split("::", 1)[-1].split("[", 1)[0]
+    check = function.removeprefix("test_") + ("" if report.when == "call" else f" ({report.when})")
+    message = f"{type(exc).__name__}: {exc}" if exc is not None else str(report.longrepr)
+    failure = _reports.Failure(
+        nodeid=report.nodeid,
+        layer=_LAYER_FILES.get(filename, filename),
+        operation=_operation_of_id(report.nodeid, function),
+        check=check,
+        message=_reports.one_line(message),
+        transport=exc is not None and _reports.is_transport_error(exc),
+    )
+    with results.lock:
+        results.failures.append(failure)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _write_reports(session.config, int(exitstatus))
+
+
+def _write_reports(config: pytest.Config, status: int, problem: str | None = None) -> None:
+    results = _results(config)
+    base_url = config.getoption("--base-url", default=None)
+    info = _reports.RunInfo("live" if base_url else "offline", base_url, config.getoption("--allow-spend", default=0))
+    _reports.write_reports(
+        summary_md=config.getoption("--summary-md", default=None),
+        json_path=config.getoption("--conformance-json", default=None),
+        info=info,
+        exit_code=_reports.verdict(status, results.failures),
+        pytest_status=status,
+        rows=results.rows,
+        notes=results.notes,
+        failures=results.failures,
+        problem=problem,
+    )
 
 
 def _record_report(results: Results, report: pytest.TestReport) -> None:
@@ -207,6 +270,7 @@ def server_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if kind == "live":
         base_url = str(request.config.getoption("--base-url")).rstrip("/")
         key = os.environ[API_KEY_ENV]  # checked in pytest_configure
+        _probe(base_url, key)
         target = Target("live", api_key=key, base_url=base_url, allow_spend=allow_spend)
         try:
             yield target
@@ -234,6 +298,21 @@ def server_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             _note_requests(request.config, target)
         finally:
             target.close()
+
+
+def _probe(base_url: str, key: str) -> None:
+    """One free request before the live run: an outage is reported as such (exit 3), a refused key as usage (2)."""
+    import httpx
+
+    url = f"{base_url}/v1/tasks/task-unified-0-conformance-probe"
+    try:
+        response = httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    except httpx.TransportError as exc:
+        raise _reports.ServerUnreachable(f"{base_url}: {type(exc).__name__}: {exc}") from exc
+    if response.status_code in (502, 503, 504):
+        raise _reports.ServerUnreachable(f"{base_url}: a task query got {response.status_code} (the service is down)")
+    if response.status_code == 401:
+        pytest.exit(f"the server refused the key in {API_KEY_ENV} (401)", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _note_requests(config: pytest.Config, target: Target) -> None:

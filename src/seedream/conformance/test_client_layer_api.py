@@ -14,7 +14,7 @@ import asyncio
 import json
 import ssl
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 import httpx
@@ -144,7 +144,7 @@ def _valid_bodies() -> st.SearchStrategy[dict[str, Any]]:
 
     schema = schemathesis.openapi.from_dict(json.loads(json.dumps(load_spec())))
     cases = schema[CREATE]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE)
-    bodies: st.SearchStrategy[dict[str, Any]] = cases.map(lambda case: case.body)
+    bodies: st.SearchStrategy[dict[str, Any]] = cases.map(lambda case: cast("dict[str, Any]", case.body))
     return bodies
 
 
@@ -154,7 +154,7 @@ def _invalid_bodies() -> st.SearchStrategy[Any]:
 
     schema = schemathesis.openapi.from_dict(json.loads(json.dumps(load_spec())))
     cases = schema[CREATE]["POST"].as_strategy(generation_mode=GenerationMode.NEGATIVE)
-    return cases.map(lambda case: case.body)
+    return cases.map(lambda case: cast("dict[str, Any]", case.body))
 
 
 FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))

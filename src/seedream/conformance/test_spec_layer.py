@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +19,12 @@ from PIL import Image
 from seedream import _rules
 from seedream._errors import RequestValidationError
 from seedream._spec import load_spec, request_body_validator, validator_for
+from seedream.conformance._data import read_repo_file
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT.parent / "shared" / "seed" / "seedream-5.0-lite-image-generate.md"
-VENDOR = ROOT / "openapi" / "vendor" / "seedream-5.0-lite-image-generate.yaml"
+# Repository paths; an installed wheel carries copies (seedream.conformance._data).
+SEED = "openapi/sources/seedream-5.0-lite-image-generate.md"
+VENDOR = "openapi/vendor/seedream-5.0-lite-image-generate.yaml"
+FACTS = "openapi/sources/spec-facts.md"
 
 
 def _escape(key: str) -> str:
@@ -52,9 +53,9 @@ EXAMPLES = list(_examples(load_spec()))
 
 
 def test_vendor_yaml_is_still_the_seed_pages_text() -> None:
-    text = SEED.read_bytes()
+    text = read_repo_file(SEED)
     start = text.index(b"\n", text.index(b"````yaml ")) + 1
-    assert VENDOR.read_bytes() == text[start : text.index(b"\n````", start) + 1]
+    assert read_repo_file(VENDOR) == text[start : text.index(b"\n````", start) + 1]
 
 
 def test_bundled_spec_is_valid_openapi_3_1() -> None:
@@ -214,7 +215,7 @@ def test_cancelled_is_a_known_task_status() -> None:
 
 
 def test_every_task_failure_code_of_the_vendor_table_is_known() -> None:
-    facts = (ROOT.parent / "shared" / "spec-facts.md").read_text(encoding="utf-8")
+    facts = read_repo_file(FACTS).decode("utf-8")
     table = facts[facts.index("## Task failure codes") : facts.index("## Things the seed page")]
     codes = set(re.findall(r"`([a-z_]+)`", table)) - {"error", "code"}
     assert codes == set(_rules.TASK_FAILURE_CODES)
