@@ -134,7 +134,8 @@ def _validator() -> Any:
             not _NOT_IN_URI.search(value) and bool(base.format_checker.conforms(value, "uri"))
         )
 
-    ecma = validators.extend(type(base), {"pattern": _pattern})
+    extend: Any = validators.extend  # untyped in types-jsonschema
+    ecma = extend(type(base), {"pattern": _pattern})
     return ecma(base.schema, registry=Registry().with_resource(uri, resource), format_checker=formats)
 
 
