@@ -75,6 +75,8 @@ def parse_json(raw: bytes) -> Any:
         raise ValueError(
             f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except ValueError as exc:  # valid JSON Python will not read: an integer of more than 4,300 digits
+        raise ValueError(f"request body is not usable JSON ({str(exc)[:80]})") from None
 
 
 def _reject_constant(name: str) -> Any:
