@@ -423,3 +423,75 @@ def test_with_injected_5xx_every_5xx_is_an_injected_one(figures: Figures, thorou
     assert injected > 0 and answered == injected
     assert counters["errors"]["unreadable_body"] == 0
     figures.update(requests=count, injected_5xx=injected, answered_5xx=answered)
+
+
+_REFERENCE_URLS = (
+    "https://" + "a" * 70 + ".example/x.png",  # a label IDNA refuses
+    "https://a..b.example/x.png",
+    "https://b\u00fc" + "c" * 70 + ".example/x.png",
+    "https://xn--/x.png",
+    "https://-a.example/x.png",
+    "https://%41.example/x.png",
+    "https://user:pw@cdn.example.com/x.png",
+    "https://cdn.example.com:65535/x.png",
+    "https://8.8.8.8/x.png",  # a public literal: connected to (the test refuses the connection)
+    "https://[2001:4860:4860::8888]/x.png",
+    "https://[fe80::1%25eth0]/x.png",
+    "https://cdn.example.com/" + "p" * 3000 + ".png",
+    "https://cdn.example.com/a.png?" + "q=%ff&" * 100,
+    "HTTPS://CDN.EXAMPLE.COM/A.PNG",
+)
+
+
+def test_reference_urls_on_an_offline_machine_never_get_a_5xx(
+    monkeypatch: pytest.MonkeyPatch, figures: Figures, thorough: bool
+) -> None:
+    """Outbound on (the default, public): every reference URL is judged, resolved, maybe connected to. The
+    machine is offline: name lookups fail and connections to non-loopback addresses are refused (by this
+    test, before any packet). Whatever the URL, the POST is answered 200 or 4xx, never 5xx."""
+    guarded_getaddrinfo, guarded_connect = socket.getaddrinfo, socket.socket.connect
+    refused: list[object] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name in ("8.8.8.8", "2001:4860:4860::8888"):  # literals resolve to themselves, without DNS
+            family = socket.AF_INET6 if ":" in name else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (name, int(port or 0)))]
+        if name not in ("127.0.0.1", "::1", "localhost"):
+            raise socket.gaierror(socket.EAI_NONAME, "offline test machine")
+        return guarded_getaddrinfo(host, port, *args, **kwargs)
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "::1"):
+            refused.append(address)
+            raise ConnectionRefusedError("offline test machine")
+        guarded_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    rng = random.Random(13)
+    count = 3_000 if thorough else 600  # each fetch attempt builds a TLS context: ~10 ms
+    batch = []
+    for _ in range(count):
+        body = bodies.valid_body(rng)
+        body.pop("callback_url", None)
+        urls = [
+            rng.choice(_REFERENCE_URLS) if rng.random() < 0.6 else bodies.url(rng) for _ in range(rng.randint(1, 3))
+        ]
+        body["image_urls"] = urls
+        body["n"] = 1
+        batch.append(Probe("references", headers=_json_headers(), content=_encode(body)))
+    tally = Tally()
+    with create_app(SimulatorConfig.for_tests(allow_loopback=False, outbound="public", max_body_bytes=MAX_BODY)) as app:
+        asyncio.run(_run_in_process(app, batch, tally))
+        counters = app.counters()
+    assert not tally.five_xx, f"{len(tally.five_xx)} answered 5xx, first: {tally.five_xx[:5]}"
+    _books(tally, counters)
+    assert tally.accepted > 0 and counters["references"]["skipped"] > 0
+    figures.update(
+        requests=count,
+        non_injected_5xx=len(tally.five_xx),
+        statuses=dict(sorted(tally.statuses.items())),
+        references=counters["references"],
+        refused_connections=len(refused),
+    )

@@ -100,7 +100,7 @@ async def judge_resolved(url: str, config: SimulatorConfig) -> Verdict:
     except ValueError:
         try:
             addresses = await resolve(host, port)
-        except (OSError, UnicodeError) as exc:
+        except (OSError, UnicodeError, ValueError) as exc:  # ValueError: a name getaddrinfo will not take
             return Verdict(False, verdict.kind, f"cannot resolve host: {getattr(exc, 'strerror', None) or exc}")
     if not addresses:
         return Verdict(False, verdict.kind, "host resolves to no address")
