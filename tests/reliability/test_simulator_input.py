@@ -17,8 +17,11 @@ checked against requests that are charged: ``credits_charged`` equals the sum
 of ``credits_reserved`` over the 200 answers, and ``tasks_created`` their
 count. Every non-2xx answer of an API route carries the error envelope.
 In-process (ASGI) for the bulk; over uvicorn on 127.0.0.1 for a share, with
-raw socket requests h11 itself refuses; and once with 10 % injected 5xx, where
-every 5xx must be one of them.
+raw socket requests h11 itself refuses; once with 10 % injected 5xx, where
+every 5xx must be one of them; and with outbound on, where reference URLs of
+every awkward shape are judged, resolved and connected to on a machine the
+test makes offline (lookups fail, non-loopback connections are refused
+before any packet).
 """
 
 from __future__ import annotations
