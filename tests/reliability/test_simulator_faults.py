@@ -133,9 +133,9 @@ def _record_creations(app: SimulatorApp) -> dict[str, list[tuple[str, float]]]:
     engine = app.simulator
     original = engine.create_task
 
-    def create_task(body: Any, **kwargs: Any) -> Any:
-        task = original(body, **kwargs)
-        created.setdefault(str(body["prompt"]), []).append((task.id, int(body.get("n", 1)) * CREDITS_PER_IMAGE))
+    def create_task(request: Any, **kwargs: Any) -> Any:
+        task = original(request, **kwargs)
+        created.setdefault(request.prompt, []).append((task.id, request.n * CREDITS_PER_IMAGE))
         return task
 
     engine.create_task = create_task  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from seedream.simulator import SimulatorConfig
-from seedream.simulator._policy import judge, judge_resolved, loopback_http_url
+from seedream.simulator._policy import judge, judge_resolved, loopback_http_url, pinned
 from seedream.simulator._server import bind_socket
 
 PUBLIC = SimulatorConfig(outbound="public")
@@ -79,3 +79,20 @@ def test_listening_socket_is_tcp_so_accepted_sockets_get_nodelay() -> None:
         assert sock.proto == socket.IPPROTO_TCP
     finally:
         sock.close()
+
+
+def test_pinned_request_reaches_the_checked_address_and_keeps_the_name_for_host_and_sni() -> None:
+    url, headers, extensions = pinned("https://bücher.example:8443/hook?x=1", "93.184.216.34")
+    assert str(url) == "https://93.184.216.34:8443/hook?x=1"
+    assert headers == {"host": "xn--bcher-kva.example:8443"}
+    assert extensions == {"sni_hostname": "xn--bcher-kva.example"}
+    assert str(pinned("http://h.example/x", "2001:db8::1")[0]) == "http://[2001:db8::1]/x"
+
+
+@pytest.mark.anyio
+async def test_judge_resolved_names_the_address_it_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_resolver(monkeypatch, "93.184.216.34")
+    verdict = await judge_resolved("https://hooks.example.com/x", PUBLIC)
+    assert verdict.allowed and verdict.address == "93.184.216.34"
+    literal = await judge_resolved("http://127.0.0.1:9/x.png", LOOPBACK_ONLY)
+    assert literal.allowed and literal.address == "127.0.0.1"

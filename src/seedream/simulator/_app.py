@@ -10,9 +10,12 @@ the answer was lost). Paths under ``/__simulator__/`` skip all of it.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +34,7 @@ from ._faults import FaultPlan, drop_connection, header_seconds, plan_faults
 from ._images import MEDIA_TYPES
 from ._references import check_references
 from ._state import TASK_PREFIX, reported_seconds
-from ._validation import check_body, parse_json
+from ._validation import BodyRefused, read_generation
 
 __all__ = ["SimulatorApp", "create_app"]
 
@@ -45,6 +48,7 @@ TASK_ROUTE = "GET /v1/tasks/{task_id}"
 FILES_ROUTE = "GET /__simulator__/files/{name}"
 _KEY_SCOPE = "seedream.simulator.key"
 _NO_FAULTS = FaultPlan()
+_log = logging.getLogger("seedream.simulator")
 
 
 def _classify(path: str) -> tuple[str, tuple[str, ...]] | None:
@@ -212,8 +216,21 @@ def _headers(scope: Scope) -> list[tuple[str, str]]:
     return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", [])]
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+# host[:port] as a Host header may carry it: a registered name, or an IP literal in brackets.
+_NETLOC = re.compile(r"(?:[A-Za-z0-9._~%!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _base_url(request: Request) -> str | None:
+    """Where the request reached us (the base of result links), or None if its Host header is not a host."""
+    base = str(request.base_url).rstrip("/")
+    try:
+        parts = urlsplit(base)
+        port = parts.port
+    except ValueError:
+        return None
+    if not _NETLOC.fullmatch(parts.netloc) or not parts.hostname or port == 0:
+        return None
+    return base
 
 
 # -- routes ----------------------------------------------------------------------
@@ -239,26 +256,36 @@ def _build_routes(sim: Simulator) -> Starlette:
             # created and nobody listens; 499 (nginx's "client closed request") is what the counters record.
             return Response(status_code=499)
         try:
-            body = parse_json(raw)
-        except ValueError as exc:
-            return R.error_response(400, "invalid_request", str(exc), "invalid_request_error")
-        problem = check_body(body, allow_internal_callbacks=config.allow_loopback)
-        if problem is not None:
-            param, message = problem
-            return R.error_response(400, "invalid_request", message, "invalid_request_error", param=param)
+            generation = read_generation(raw, allow_internal_callbacks=config.allow_loopback)
+        except BodyRefused as exc:
+            return R.error_response(400, "invalid_request", exc.message, "invalid_request_error", param=exc.param)
+        except Exception:  # input-driven by construction: nothing has been charged or created yet
+            # Every value validation passes is one read_generation can read; landing here is a simulator bug.
+            # It is counted and logged, and still answered as what it is: a body this simulator cannot accept.
+            sim.counters.add("errors.unreadable_body")
+            _log.exception("simulator bug: a body that passed validation could not be read")
+            return R.error_response(
+                400, "invalid_request", "request body: could not be interpreted", "invalid_request_error"
+            )
+        base_url = _base_url(request)
+        if base_url is None:
+            return R.error_response(400, *R.BAD_HOST)
         if not sim.has_model_access(request.scope[_KEY_SCOPE]):
             return R.error_response(403, *R.MODEL_ACCESS_DENIED)
-        n = int(body.get("n", 1))
-        cost = round(n * config.credits_per_image, 6)
+        cost = round(generation.n * config.credits_per_image, 6)
         if not sim.charge(cost):
             return R.error_response(402, *R.INSUFFICIENT_QUOTA)
-        base_url = _base_url(request)
-        urls = body.get("image_urls") or []
-        failure = None
-        if urls:
-            reader = sim.own_file_reader(request.base_url.netloc)
-            failure = await check_references(urls, config=config, counters=sim.counters, own_file=reader)
-        task = sim.create_task(body, base_url=base_url, reference_failure=failure)
+        try:
+            failure = None
+            if generation.image_urls:
+                reader = sim.own_file_reader(request.base_url.netloc)
+                failure = await check_references(
+                    generation.image_urls, config=config, counters=sim.counters, own_file=reader
+                )
+            task = sim.create_task(generation, base_url=base_url, reference_failure=failure)
+        except BaseException:
+            sim.refund(cost)  # nothing was created: a 500 (a bug) or a cancelled request never keeps the money
+            raise
         return R.json_response(
             {
                 "created": task.created,
@@ -277,10 +304,13 @@ def _build_routes(sim: Simulator) -> Starlette:
         task_id = request.path_params["task_id"]
         if not task_id.startswith(TASK_PREFIX):
             return R.error_response(400, *R.INVALID_TASK_ID, param="task_id")
+        base_url = _base_url(request)
+        if base_url is None:
+            return R.error_response(400, *R.BAD_HOST)
         task = sim.get_task(task_id)
         if task is None:
             return R.error_response(404, *R.TASK_NOT_FOUND)
-        return R.json_response(sim.task_body(task, base_url=_base_url(request)))
+        return R.json_response(sim.task_body(task, base_url=base_url))
 
     async def get_file(request: Request) -> Response:
         entry, state = sim.file(request.path_params["name"])

@@ -23,7 +23,7 @@ import httpx
 from ._clock import Clock
 from ._config import SimulatorConfig
 from ._counters import Counters
-from ._policy import judge_resolved, loopback_http_url
+from ._policy import judge_resolved, loopback_http_url, pinned
 from ._state import Task
 
 __all__ = ["CALLBACK_RETRY_DELAYS", "CALLBACK_TIMEOUT", "CallbackAttempt", "CallbackDispatcher"]
@@ -150,6 +150,10 @@ class CallbackDispatcher:
             return
         if verdict.kind == "loopback" and self._config.loopback_callbacks_over_http:
             url = loopback_http_url(url)
+        assert verdict.address is not None
+        # Every attempt goes to the address that was checked: the name is not looked up again.
+        target, headers, extensions = pinned(url, verdict.address)
+        headers["user-agent"] = "seedream-simulator"
         if self._client is None:
             self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
         timeout = self._config.real_seconds(CALLBACK_TIMEOUT)
@@ -160,7 +164,7 @@ class CallbackDispatcher:
             status: int | None = None
             try:
                 response = await self._client.post(
-                    url, json=body, timeout=timeout, headers={"user-agent": "seedream-simulator"}
+                    target, json=body, timeout=timeout, headers=headers, extensions=extensions
                 )
                 status = response.status_code
                 outcome = "delivered" if response.is_success else "rejected"

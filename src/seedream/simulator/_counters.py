@@ -27,6 +27,7 @@ _KNOWN = (
     "references.failed",
     "files.served",
     "files.expired",
+    "errors.unreadable_body",
 )
 
 
@@ -63,6 +64,7 @@ class Counters:
                 "faults": _group(events, "faults."),
                 "references": _group(events, "references."),
                 "files": _group(events, "files."),
+                "errors": _group(events, "errors."),
             }
 
 

@@ -11,7 +11,6 @@ import hmac
 import random
 import secrets
 import threading
-from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from ._faults import RateLimiter
 from ._images import render_image
 from ._references import FetchError
 from ._state import FileEntry, Task, plan_task, task_body
+from ._validation import Generation
 
 __all__ = ["FILES_PATH", "FileState", "Simulator"]
 
@@ -96,6 +96,13 @@ class Simulator:
         self.counters.charge(credits)
         return True
 
+    def refund(self, credits: float) -> None:
+        """Undo :meth:`charge` for a request that created nothing."""
+        with self._lock:
+            if self._balance is not None:
+                self._balance += credits
+        self.counters.charge(-credits)
+
     @property
     def credits_remaining(self) -> float | None:
         with self._lock:
@@ -103,12 +110,12 @@ class Simulator:
 
     # -- tasks -------------------------------------------------------------------
 
-    def create_task(self, body: Mapping[str, Any], *, base_url: str, reference_failure: tuple[str, str] | None) -> Task:
+    def create_task(self, request: Generation, *, base_url: str, reference_failure: tuple[str, str] | None) -> Task:
         with self._lock:
             self._task_count += 1
             rng = self._rng("task", self._task_count)
             task = plan_task(
-                body,
+                request,
                 rng=rng,
                 config=self.config,
                 created_at=self.clock.monotonic(),

@@ -19,7 +19,7 @@ import httpx
 from .. import _rules
 from ._config import SimulatorConfig
 from ._counters import Counters
-from ._policy import judge_resolved
+from ._policy import Verdict, judge_resolved, pinned
 
 __all__ = ["FetchError", "check_references"]
 
@@ -50,12 +50,15 @@ async def check_references(
                 if data is not None:
                     counters.add("references.internal")
                 else:
-                    if not (await judge_resolved(url, config)).allowed:
+                    verdict = await judge_resolved(url, config)
+                    if not verdict.allowed:
                         counters.add("references.skipped")
                         continue
                     if client is None:
-                        client = httpx.AsyncClient(trust_env=False, timeout=config.real_seconds(REFERENCE_TIMEOUT))
-                    data = await _download(client, url, config)
+                        client = httpx.AsyncClient(
+                            trust_env=False, follow_redirects=False, timeout=config.real_seconds(REFERENCE_TIMEOUT)
+                        )
+                    data = await _download(client, url, verdict, config)
                     counters.add("references.fetched")
             except FetchError as exc:
                 counters.add("references.failed")
@@ -69,14 +72,18 @@ async def check_references(
             await client.aclose()
 
 
-async def _download(client: httpx.AsyncClient, url: str, config: SimulatorConfig) -> bytes:
+async def _download(client: httpx.AsyncClient, url: str, verdict: Verdict, config: SimulatorConfig) -> bytes:
+    """GET ``url`` at the address ``verdict`` checked; each redirect hop is resolved and judged afresh."""
     limit = _rules.MAX_REFERENCE_BYTES + 1  # one byte over is enough to report "too large"
     for _ in range(_MAX_REDIRECTS + 1):
+        assert verdict.address is not None
         try:
-            async with client.stream("GET", url) as response:
+            target, headers, extensions = pinned(url, verdict.address)
+            async with client.stream("GET", target, headers=headers, extensions=extensions) as response:
                 if response.is_redirect and "location" in response.headers:
                     url = urljoin(url, response.headers["location"])
-                    if not (await judge_resolved(url, config)).allowed:
+                    verdict = await judge_resolved(url, config)
+                    if not verdict.allowed:
                         raise FetchError("redirected to a host the simulator may not contact")
                     continue
                 if not response.is_success:
@@ -89,6 +96,7 @@ async def _download(client: httpx.AsyncClient, url: str, config: SimulatorConfig
                     if size >= limit:
                         break
                 return b"".join(chunks)[:limit]
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, UnicodeError, ValueError) as exc:
+            # Whatever the remote end or its Location header does, it fails the task, never the POST.
             raise FetchError(type(exc).__name__) from None
     raise FetchError("too many redirects")

@@ -58,6 +58,7 @@ RATE_LIMITED = ("rate_limit_exceeded", "Too many requests, please try again late
 INTERNAL_ERROR = ("internal_error", "Internal server error", "api_error")
 SERVICE_UNAVAILABLE = ("service_unavailable", "Service temporarily unavailable", "api_error")
 INVALID_TASK_ID = ("invalid_task_id", "Task id must start with task-unified-", "invalid_request_error")
+BAD_HOST = ("invalid_request", "Host header: not a valid host[:port]", "invalid_request_error")
 TASK_NOT_FOUND = ("resource_not_found", "Task not found or expired", "invalid_request_error")
 BAD_GATEWAY_HTML = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 EXPIRED_LINK_XML = (

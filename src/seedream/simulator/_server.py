@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import signal
 import socket
 import sys
@@ -18,16 +19,102 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ._app import SimulatorApp, create_app
 from ._callbacks import CallbackAttempt
 from ._clock import Clock
 from ._config import SimulatorConfig
 
-__all__ = ["RunningSimulator", "base_url_for", "bind_socket", "run_simulator", "serve_forever"]
+__all__ = [
+    "HEAD_TIMEOUT",
+    "KEEP_ALIVE_TIMEOUT",
+    "RunningSimulator",
+    "base_url_for",
+    "bind_socket",
+    "run_simulator",
+    "serve_forever",
+]
 
 _STARTUP_TIMEOUT = 30.0
+# Real seconds. A request head (request line + headers) must arrive within HEAD_TIMEOUT of the connection
+# opening or of the previous response; an idle keep-alive connection closes after KEEP_ALIVE_TIMEOUT.
+HEAD_TIMEOUT = 10.0
+KEEP_ALIVE_TIMEOUT = 5
+MAX_HEAD_BYTES = 16 * 1024  # h11's limit on an incomplete event (the head), stated rather than inherited
+_BACKLOG = 1024
+_TIMEOUT_BODY = json.dumps(
+    {
+        "error": {
+            "code": "request_timeout",
+            "message": "request head not received in time",
+            "type": "invalid_request_error",
+        }
+    }
+).encode()
+_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY)
+)
+
+
+class _HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request head.
+
+    uvicorn bounds an *idle* keep-alive connection (``timeout_keep_alive``),
+    but any byte received cancels that timer, and a fresh connection has none:
+    a client sending a header line now and then (slowloris) holds its
+    connection, and its slot, for as long as it likes. Here a timer runs
+    whenever the connection waits for a request head (h11's ``their_state``
+    is IDLE: from connection start, and again after each response); the head
+    completing stops it. On expiry a partial head gets a 408, an idle
+    connection is just closed. Once a request is under way, the head timer
+    plays no part (the app's own answer time is not bounded here).
+    """
+
+    head_timeout = HEAD_TIMEOUT
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._head_timer: asyncio.TimerHandle | None = None
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # a head arrived (or the connection is done for)
+            self._disarm_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._arm_head_timer()
+
+    def _arm_head_timer(self) -> None:
+        self._disarm_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        if self.conn.trailing_data[0]:  # part of a head came: say why the connection ends
+            self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
+
+
+def _protocol(head_timeout: float) -> type[H11Protocol]:
+    return type("HeadTimeoutProtocol", (_HeadTimeoutProtocol,), {"head_timeout": head_timeout})
 
 
 @dataclass
@@ -73,7 +160,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(_BACKLOG)  # many connections at once (a test's, an attacker's) are accepted, not dropped
         sock.set_inheritable(True)
     except BaseException:
         sock.close()
@@ -86,14 +173,19 @@ def base_url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def _uvicorn_config(app: SimulatorApp, *, log_level: str, access_log: bool) -> uvicorn.Config:
+def _uvicorn_config(
+    app: SimulatorApp, *, log_level: str, access_log: bool, head_timeout: float = HEAD_TIMEOUT
+) -> uvicorn.Config:
+    # No limit_concurrency: its overflow answer is a 503, and the simulator answers 5xx only to injected faults.
     return uvicorn.Config(
         app,
+        http=_protocol(head_timeout),
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         log_level=log_level,
         access_log=access_log,
         lifespan="on",
         loop="asyncio",
-        http="h11",
         ws="none",
         proxy_headers=False,
         server_header=False,
@@ -110,19 +202,22 @@ def run_simulator(
     clock: Clock | None = None,
     app: SimulatorApp | None = None,
     log_level: str = "warning",
+    head_timeout: float = HEAD_TIMEOUT,
 ) -> Iterator[RunningSimulator]:
     """Serve a simulator with uvicorn in a background thread; stop it on exit.
 
     Pass ``app`` to serve an existing :class:`SimulatorApp` (then ``config`` and
     ``clock`` are ignored, and the app is left open); otherwise one is created
-    from ``config`` and closed afterwards.
+    from ``config`` and closed afterwards. ``head_timeout``: real seconds a
+    request head may take (tests shorten it).
     """
     owned = app is None
     served = app if app is not None else create_app(config, clock=clock)
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
     started = threading.Event()
-    server = _Server(_uvicorn_config(served, log_level=log_level, access_log=False), started.set)
+    config_ = _uvicorn_config(served, log_level=log_level, access_log=False, head_timeout=head_timeout)
+    server = _Server(config_, started.set)
     failure: list[BaseException] = []
 
     def run() -> None:

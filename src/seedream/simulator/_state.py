@@ -19,6 +19,7 @@ from .. import _rules
 from ._config import SimulatorConfig
 from ._images import image_label
 from ._markers import parse_markers
+from ._validation import Generation
 
 __all__ = ["FAILURE_MESSAGES", "FileEntry", "Task", "plan_task", "task_body"]
 
@@ -100,7 +101,7 @@ class Task:
 
 
 def plan_task(
-    body: Mapping[str, Any],
+    request: Generation,
     *,
     rng: random.Random,
     config: SimulatorConfig,
@@ -111,21 +112,18 @@ def plan_task(
     taken: set[str] | dict[str, Any],
     image_seed: int = 0,
 ) -> Task:
-    """Draw a task's whole life from ``rng`` (same seed and body, same task)."""
+    """Draw a task's whole life from ``rng`` (same seed and request, same task)."""
     created = int(wall)
     task_id = ""
     while not task_id or task_id in taken:
         task_id = f"{TASK_PREFIX}{created}-{''.join(rng.choices(_ID_ALPHABET, k=8))}"
-    markers = parse_markers(str(body.get("prompt", "")))
-    urls = body.get("image_urls") or []
-    n = int(body.get("n", 1))
-    count = _rules.generated_image_count(n, len(urls))
+    markers = parse_markers(request.prompt)
+    count = _rules.generated_image_count(request.n, len(request.image_urls))
     if markers.images is not None:
         count = min(count, markers.images)
-    width, height = _rules.output_size(body.get("size"), body.get("quality"))
-    params = body.get("model_params") or {}
-    fmt = str(params.get("output_format") or config.default_output_format)
-    web_search = any(isinstance(t, Mapping) and t.get("type") == "web_search" for t in params.get("tools") or [])
+    width, height = request.width, request.height
+    fmt = request.output_format or config.default_output_format
+    web_search = request.web_search
 
     # Estimated seconds: a fixed start-up plus work proportional to pixels generated.
     estimate = 8.0 + 6.0 * count * (width * height) / (2048 * 2048) + (5.0 if web_search else 0.0)
@@ -156,14 +154,14 @@ def plan_task(
         id=task_id,
         created=created,
         created_at=created_at,
-        model=str(body.get("model", MODEL)),
+        model=request.model,
         estimated_time=max(1, round(estimate)),
         pending_until=created_at + pending * scale,
         finish_at=created_at + total * scale,
         ends_at=created_at + ends * scale,
         failure=failure,
         files=files if failure is None else (),
-        callback_url=body.get("callback_url") if isinstance(body.get("callback_url"), str) else None,
+        callback_url=request.callback_url,
         base_url=base_url,
     )
 
