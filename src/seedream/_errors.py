@@ -79,13 +79,22 @@ def _short(value: object, limit: int = _VALUE_LIMIT) -> str:
     return cut(repr(value), limit)  # redacted first: a cut made before could keep the start of a key
 
 
-def _clean(value: Any) -> Any:
+_CLEAN_DEPTH = 32  # deeper than any answer or request of the API; a hostile body may nest ~1,000 deep
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return _redact_text(value)
     if isinstance(value, (bytes, bytearray)):
         return redact_bytes(bytes(value))
+    if isinstance(value, (Mapping, list, tuple)) and depth >= _CLEAN_DEPTH:
+        return f"<{type(value).__name__} nested deeper than {_CLEAN_DEPTH} levels>"  # kept short, never recursed
     if isinstance(value, Mapping) and not isinstance(value, httpx.Headers):
-        return {_redact_text(k) if isinstance(k, str) else k: _clean(v) for k, v in value.items()}
+        return {_redact_text(k) if isinstance(k, str) else k: _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):  # named tuples keep their type
+        return tuple(_clean(v, depth + 1) for v in value)
     return value
 
 

@@ -1,4 +1,4 @@
-"""The simulator's body judge: ECMA-262 patterns, strict URIs, and reading before charging."""
+"""The simulator's body judge: ECMA-262 patterns (the rule package's), strict URIs, reading before charging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from seedream.simulator import SimulatorApp
-from seedream.simulator._validation import ecma_regex
+from seedream_rules import pattern as ecma_regex  # the one ECMA-262 pattern translation
 
 from .helpers import body
 

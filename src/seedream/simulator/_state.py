@@ -143,7 +143,7 @@ def plan_task(
     if failure is not None and markers.duration is None:
         ends = pending + (total - pending) * rng.uniform(0.2, 0.9)  # failures come part-way
 
-    prompt = str(body.get("prompt", ""))
+    prompt = request.prompt
     label = image_label(prompt)
     files = tuple(
         FileEntry(f"{rng.getrandbits(64):016x}", task_id, i, width, height, fmt, _variant(image_seed, prompt, i), label)

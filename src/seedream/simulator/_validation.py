@@ -1,12 +1,9 @@
 """Judging a generation body, and reading it into the one form the engine uses.
 
-Judged with the same code the client uses (the bundled spec through
-``jsonschema``, then the rule module), with one correction: JSON Schema's
-``pattern`` is an ECMA-262 regex, where ``$`` is the end of the text, while
-Python's ``$`` also matches before a final newline (``"2048x2048\\n"`` would
-pass). The simulator's validator gives ``pattern`` the ECMA meaning, and its
-``format: uri`` refuses the control characters and spaces no URI can hold
-(the ``uri`` checker's own regex has the same ``$``).
+Judged with the same code the client uses: the bundled spec through
+``jsonschema`` with ``seedream_rules``' meaning of ``pattern`` (ECMA-262:
+``$`` is the end of the text, so ``"2048x2048\\n"`` fails) and of
+``format: uri`` (see ``seedream._spec``), then the rule module.
 
 A body that passes is then *read* (:func:`read_generation`) with the parsers
 the rules use; what cannot be read is refused like any other invalid value,
@@ -19,22 +16,18 @@ names the field in the client's notation (``image_urls[3]``,
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, cast
 
-from jsonschema import FormatChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from .. import _rules, _spec
 from ._responses import short
 
-__all__ = ["BodyProblem", "BodyRefused", "Generation", "check_body", "ecma_regex", "parse_json", "read_generation"]
+__all__ = ["BodyProblem", "BodyRefused", "Generation", "check_body", "parse_json", "read_generation"]
 
 BodyProblem = tuple[str | None, str]
-_NOT_IN_URI = re.compile(r"[\x00-\x20\x7f]")
 
 
 class BodyRefused(Exception):
@@ -83,69 +76,11 @@ def _reject_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
 
 
-# -- the schema, with ECMA-262 `$` ------------------------------------------------------------------
-
-
-@cache
-def ecma_regex(pattern: str) -> re.Pattern[str]:
-    """``pattern`` compiled so that ``$`` (outside a class, unescaped) means the end of the text, as in ECMA-262."""
-    out: list[str] = []
-    in_class = False
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern[i + 1 : i + 2] == "]":  # a leading ] is a literal member
-                out.append("[]")
-                i += 2
-                continue
-        elif char == "$":
-            char = r"\Z"
-        out.append(char)
-        i += 1
-    return re.compile("".join(out))
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-@cache
-def _validator() -> Any:
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT202012
-
-    base = _spec.request_body_validator()  # the client's validator: same schema, same formats
-    resource = Resource.from_contents(dict(_spec.load_spec()), default_specification=DRAFT202012)
-    uri = str(base.schema["$ref"]).partition("#")[0]  # the document its $ref names
-    formats = FormatChecker()
-    formats.checkers = dict(base.format_checker.checkers)
-
-    @formats.checks("uri")
-    def _uri(value: object) -> bool:
-        # rfc3986-validator anchors with Python's `$` too; no URI holds a control character or a space.
-        return not isinstance(value, str) or (
-            not _NOT_IN_URI.search(value) and bool(base.format_checker.conforms(value, "uri"))
-        )
-
-    extend: Any = validators.extend  # untyped in types-jsonschema
-    ecma = extend(type(base), {"pattern": _pattern})
-    return ecma(base.schema, registry=Registry().with_resource(uri, resource), format_checker=formats)
-
-
 def check_body(body: Any, *, allow_internal_callbacks: bool) -> BodyProblem | None:
     """The first problem of a parsed body (spec, then prose rules), or None."""
     if not isinstance(body, dict):
         return None, f"request body: must be a JSON object (got {type(body).__name__})"
-    errors: Iterable[ValidationError] = _validator().iter_errors(body)
+    errors: Iterable[ValidationError] = _spec.request_body_validator().iter_errors(body)
     error = best_match(errors)
     if error is not None:
         return _describe(error)
