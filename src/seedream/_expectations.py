@@ -37,7 +37,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
@@ -66,7 +66,6 @@ KINDS: Final = (
     "undocumented-status",  # an HTTP status the operation does not document
     "content-type",  # not a JSON media type
     "not-json",  # the body does not parse
-    "unknown-field",  # a field a closed object (additionalProperties: false) does not allow
 )
 
 # Every id the vendor documents starts "task-unified-" (spec-facts: other ids are refused with
@@ -186,239 +185,220 @@ def redact(value: Any) -> str:
 
 
 # --- the compiler: JSON Schema subset -> Python checks ----------------------------------------------
+#
+# Two steps. ``_Normaliser`` resolves ``$ref``s and merges ``allOf`` parts into one ``_Node`` per
+# place in the body (the spec's schema and the profile then share one walk over the answer).
+# ``_emit`` turns each node into one closure that tests the JSON type first (a wrong type ends the
+# node: its other keywords would only repeat the finding) and then only what the node constrains.
 
 # (pointer, kind, value, rule) appended by the checks; turned into Deviations at the end.
 Found = list[tuple[str, str, Any, str]]
 Check = Callable[[Any, str, Found], None]
 
 _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "default", "deprecated", "summary"})
+# `type(v) is int` rather than isinstance: bool is an int subclass and JSON keeps them apart.
 _TYPES: Final[dict[str, Callable[[Any], bool]]] = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: type(v) is dict,
+    "array": lambda v: type(v) is list,
+    "string": lambda v: type(v) is str,
+    "boolean": lambda v: type(v) is bool,
     "null": lambda v: v is None,
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
+    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
+    "number": lambda v: type(v) is int or (type(v) is float and math.isfinite(v)),
 }
+# Common absolute http(s) URLs, every character of which RFC 3986 allows where it stands: accepted
+# without the full (slower) RFC 3986 grammar, which judges everything else.
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?"
+    r"(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?"
+).fullmatch
 
 
 def _is_uri(value: str) -> bool:
-    return bool(validate_rfc3986(value, rule="URI"))
+    return _PLAIN_URL(value) is not None or bool(validate_rfc3986(value, rule="URI"))
 
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+def _is_number(value: Any) -> bool:
+    return type(value) is int or type(value) is float
+
+
+@dataclass
+class _Node:
+    types: list[tuple[Callable[[Any], bool], str]] = field(default_factory=list)
+    leaves: list[Check] = field(default_factory=list)  # enum, bounds, lengths, pattern, format
+    required: list[str] = field(default_factory=list)
+    properties: dict[str, _Node] = field(default_factory=dict)
+    items: _Node | None = None
+    conditions: list[tuple[_Node, _Node, _Node]] = field(default_factory=list)
+
+
 def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Check:
-    """Compile ``schema`` (``$ref``s resolved in ``root``, default the bundled spec) into one check."""
-    return _Compiler(root if root is not None else _spec.load_spec()).compile(schema)
+    """Compile ``schema`` (``$ref``s resolved in ``root``, default the bundled spec) into one check.
+
+    Raises ValueError naming any keyword outside the supported subset, so a
+    spec change the checks would ignore fails loudly instead.
+    """
+    normaliser = _Normaliser(root if root is not None else _spec.load_spec())
+    node = _Node()
+    normaliser.add(node, schema)
+    return _emit(node)
 
 
-class _Compiler:
+class _Normaliser:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self.root = root
-        self.refs: dict[str, Check] = {}
+        self.active: list[str] = []  # $refs being expanded: a cycle is refused, not recursed into
 
     def _target(self, ref: str) -> Mapping[str, Any]:
         if not ref.startswith("#/"):
             raise ValueError(f"$ref {ref!r}: only references inside the document are supported")
+        if ref in self.active:
+            raise ValueError(f"$ref {ref!r} is circular; the checks support only finite schemas")
         node: Any = self.root
         for raw in ref[2:].split("/"):
             node = node[raw.replace("~1", "/").replace("~0", "~")]
         return node  # type: ignore[no-any-return]
 
-    def compile(self, schema: Mapping[str, Any]) -> Check:
-        checks: list[Check] = []
+    def add(self, node: _Node, schema: Mapping[str, Any]) -> None:
+        """Merge ``schema``'s constraints into ``node``."""
         for keyword, arg in schema.items():
             if keyword in _ANNOTATIONS or keyword.startswith("x-") or keyword in {"then", "else"}:
                 continue
-            maker = getattr(self, "k_" + keyword.replace("$", "_"), None)
-            if maker is None:
+            handler = getattr(self, "k_" + keyword.replace("$", "_"), None)
+            if handler is None:
                 raise ValueError(f"unsupported JSON Schema keyword {keyword!r} in a response schema")
-            checks.append(maker(arg, schema))
-        if not checks:
-            return _accept
-        if len(checks) == 1:
-            return checks[0]
-        run = tuple(checks)
+            handler(node, arg, schema)
 
-        def all_of(value: Any, ptr: str, found: Found) -> None:
-            for check in run:
-                check(value, ptr, found)
+    def fresh(self, schema: Mapping[str, Any]) -> _Node:
+        node = _Node()
+        self.add(node, schema)
+        return node
 
-        return all_of
+    def k__ref(self, node: _Node, ref: str, schema: Mapping[str, Any]) -> None:
+        target = self._target(ref)
+        self.active.append(ref)
+        self.add(node, target)
+        self.active.pop()
 
-    # Each k_<keyword>(argument, schema) returns a check for that keyword alone.
+    def k_allOf(self, node: _Node, subs: list[Mapping[str, Any]], schema: Mapping[str, Any]) -> None:
+        for sub in subs:
+            self.add(node, sub)
 
-    def k__ref(self, ref: str, schema: Mapping[str, Any]) -> Check:
-        if ref not in self.refs:
-            self.refs[ref] = _accept  # cycle guard: the spec has none, and a cycle must not recurse forever
-            self.refs[ref] = self.compile(self._target(ref))
-        refs = self.refs
-        return lambda value, ptr, found: refs[ref](value, ptr, found)
-
-    def k_type(self, kind: str | list[str], schema: Mapping[str, Any]) -> Check:
+    def k_type(self, node: _Node, kind: str | list[str], schema: Mapping[str, Any]) -> None:
         kinds = [kind] if isinstance(kind, str) else list(kind)
         tests = tuple(_TYPES[k] for k in kinds)
-        rule = f"type {'|'.join(kinds)}"
+        node.types.append((tests[0] if len(tests) == 1 else lambda v: any(t(v) for t in tests), "|".join(kinds)))
 
-        def check(value: Any, ptr: str, found: Found) -> None:
-            for test in tests:
-                if test(value):
-                    return
-            found.append((ptr, "wrong-type", value, rule))
+    def k_required(self, node: _Node, names: list[str], schema: Mapping[str, Any]) -> None:
+        node.required.extend(n for n in names if n not in node.required)
 
-        return check
+    def k_properties(self, node: _Node, props: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+        for name, sub in props.items():
+            self.add(node.properties.setdefault(name, _Node()), sub)
 
-    def k_enum(self, values: list[Any], schema: Mapping[str, Any]) -> Check:
-        allowed = tuple(values)
+    def k_items(self, node: _Node, sub: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+        node.items = node.items or _Node()
+        self.add(node.items, sub)
+
+    def k_if(self, node: _Node, cond: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+        node.conditions.append(
+            (self.fresh(cond), self.fresh(schema.get("then", {})), self.fresh(schema.get("else", {})))
+        )
+
+    def k_enum(self, node: _Node, values: list[Any], schema: Mapping[str, Any]) -> None:
+        # (value, is-bool) pairs: JSON equates 1 and 1.0 (so does Python) but not 1 and true.
+        allowed = frozenset((v, type(v) is bool) for v in values)
         rule = f"enum {list(values)!r}"
 
         def check(value: Any, ptr: str, found: Found) -> None:
-            # `True == 1` in Python: compare types too, as JSON does.
-            if not any(value == a and type(value) is type(a) for a in allowed):
+            key = (value, type(value) is bool) if value is None or type(value) in (str, int, float, bool) else None
+            if key not in allowed:
                 found.append((ptr, "unknown-enum", value, rule))
 
-        return check
+        node.leaves.append(check)
 
-    def k_const(self, value: Any, schema: Mapping[str, Any]) -> Check:
-        return self.k_enum([value], schema)
+    def k_const(self, node: _Node, value: Any, schema: Mapping[str, Any]) -> None:
+        self.k_enum(node, [value], schema)
 
-    def k_required(self, names: list[str], schema: Mapping[str, Any]) -> Check:
-        keys = tuple((name, "/" + _escape(name)) for name in names)
-
+    def _leaf(self, node: _Node, test: Callable[[Any], bool], kind: str, rule: str) -> None:
         def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, dict):
-                for name, suffix in keys:
-                    if name not in value:
-                        found.append((ptr + suffix, "missing", _ABSENT, "required"))
+            if test(value):
+                found.append((ptr, kind, value, rule))
 
-        return check
+        node.leaves.append(check)
 
-    def k_properties(self, props: Mapping[str, Any], schema: Mapping[str, Any]) -> Check:
-        compiled = tuple((name, "/" + _escape(name), self.compile(sub)) for name, sub in props.items())
+    def k_minimum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: _is_number(v) and v < m, "out-of-range", f"minimum {m}")
 
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, dict):
-                for name, suffix, sub in compiled:
-                    if name in value:
-                        sub(value[name], ptr + suffix, found)
+    def k_maximum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: _is_number(v) and v > m, "out-of-range", f"maximum {m}")
 
-        return check
+    def k_exclusiveMinimum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: _is_number(v) and v <= m, "out-of-range", f"exclusiveMinimum {m}")
 
-    def k_additionalProperties(self, sub: Any, schema: Mapping[str, Any]) -> Check:
-        known = frozenset(schema.get("properties", {}))
-        extra: Check | None = None if sub is False else self.compile(sub) if isinstance(sub, Mapping) else _accept
+    def k_exclusiveMaximum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: _is_number(v) and v >= m, "out-of-range", f"exclusiveMaximum {m}")
 
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, dict):
-                for name in value.keys() - known:
-                    if extra is None:
-                        found.append((f"{ptr}/{_escape(name)}", "unknown-field", value[name], "no other fields"))
-                    else:
-                        extra(value[name], f"{ptr}/{_escape(name)}", found)
+    def k_minLength(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: type(v) is str and len(v) < n, "bad-shape", f"minLength {n}")
 
-        return check
+    def k_maxLength(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: type(v) is str and len(v) > n, "bad-shape", f"maxLength {n}")
 
-    def k_items(self, sub: Mapping[str, Any], schema: Mapping[str, Any]) -> Check:
-        item = self.compile(sub)
+    def k_minItems(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: type(v) is list and len(v) < n, "out-of-range", f"minItems {n}")
 
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, list):
-                for i, element in enumerate(value):
-                    item(element, f"{ptr}/{i}", found)
+    def k_maxItems(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
+        self._leaf(node, lambda v: type(v) is list and len(v) > n, "out-of-range", f"maxItems {n}")
 
-        return check
-
-    def k_allOf(self, subs: list[Mapping[str, Any]], schema: Mapping[str, Any]) -> Check:
-        compiled = tuple(self.compile(sub) for sub in subs)
-
-        def check(value: Any, ptr: str, found: Found) -> None:
-            for sub in compiled:
-                sub(value, ptr, found)
-
-        return check
-
-    def k_if(self, cond: Mapping[str, Any], schema: Mapping[str, Any]) -> Check:
-        test = self.compile(cond)
-        then = self.compile(schema.get("then", {}))
-        otherwise = self.compile(schema.get("else", {}))
-
-        def check(value: Any, ptr: str, found: Found) -> None:
-            scratch: Found = []
-            test(value, ptr, scratch)
-            (otherwise if scratch else then)(value, ptr, found)
-
-        return check
-
-    def _bound(self, limit: float, schema: Mapping[str, Any], ok: Callable[[float, float], bool], rule: str) -> Check:
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, int | float) and not isinstance(value, bool) and not ok(value, limit):
-                found.append((ptr, "out-of-range", value, rule))
-
-        return check
-
-    def k_minimum(self, limit: float, schema: Mapping[str, Any]) -> Check:
-        return self._bound(limit, schema, lambda v, m: v >= m, f"minimum {limit}")
-
-    def k_maximum(self, limit: float, schema: Mapping[str, Any]) -> Check:
-        return self._bound(limit, schema, lambda v, m: v <= m, f"maximum {limit}")
-
-    def k_exclusiveMinimum(self, limit: float, schema: Mapping[str, Any]) -> Check:
-        return self._bound(limit, schema, lambda v, m: v > m, f"exclusiveMinimum {limit}")
-
-    def k_exclusiveMaximum(self, limit: float, schema: Mapping[str, Any]) -> Check:
-        return self._bound(limit, schema, lambda v, m: v < m, f"exclusiveMaximum {limit}")
-
-    def _count(self, limit: int, kind: type[str] | type[list[Any]], measure: str, low: bool, kind_name: str) -> Check:
-        rule = f"{measure} {limit}"
-
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, kind) and ((len(value) < limit) if low else (len(value) > limit)):
-                found.append((ptr, kind_name, value, rule))
-
-        return check
-
-    def k_minLength(self, limit: int, schema: Mapping[str, Any]) -> Check:
-        return self._count(limit, str, "minLength", True, "bad-shape")
-
-    def k_maxLength(self, limit: int, schema: Mapping[str, Any]) -> Check:
-        return self._count(limit, str, "maxLength", False, "bad-shape")
-
-    def k_minItems(self, limit: int, schema: Mapping[str, Any]) -> Check:
-        return self._count(limit, list, "minItems", True, "out-of-range")
-
-    def k_maxItems(self, limit: int, schema: Mapping[str, Any]) -> Check:
-        return self._count(limit, list, "maxItems", False, "out-of-range")
-
-    def k_pattern(self, pattern: str, schema: Mapping[str, Any]) -> Check:
+    def k_pattern(self, node: _Node, pattern: str, schema: Mapping[str, Any]) -> None:
         search = re.compile(pattern).search
-        rule = f"pattern {pattern}"
+        self._leaf(node, lambda v: type(v) is str and search(v) is None, "bad-shape", f"pattern {pattern}")
 
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, str) and search(value) is None:
-                found.append((ptr, "bad-shape", value, rule))
-
-        return check
-
-    def k_format(self, name: str, schema: Mapping[str, Any]) -> Check:
+    def k_format(self, node: _Node, name: str, schema: Mapping[str, Any]) -> None:
         if name != "uri":
             raise ValueError(f"unsupported format {name!r} in a response schema")
+        self._leaf(node, lambda v: type(v) is str and not _is_uri(v), "bad-shape", "format uri")
 
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if isinstance(value, str) and not _is_uri(value):
-                found.append((ptr, "bad-shape", value, "format uri"))
 
-        return check
+def _emit(node: _Node) -> Check:
+    types = tuple(node.types)
+    leaves = tuple(node.leaves)
+    required = tuple((name, "/" + _escape(name)) for name in node.required)
+    props = tuple((name, "/" + _escape(name), _emit(sub)) for name, sub in node.properties.items())
+    items = _emit(node.items) if node.items is not None else None
+    conditions = tuple((_emit(c), _emit(t), _emit(e)) for c, t, e in node.conditions)
+
+    def check(value: Any, ptr: str, found: Found) -> None:
+        for test, rule in types:
+            if not test(value):
+                found.append((ptr, "wrong-type", value, f"type {rule}"))
+                return
+        for leaf in leaves:
+            leaf(value, ptr, found)
+        if type(value) is dict:
+            for name, suffix in required:
+                if name not in value:
+                    found.append((ptr + suffix, "missing", _ABSENT, "required"))
+            for name, suffix, sub in props:
+                if name in value:
+                    sub(value[name], ptr + suffix, found)
+        elif items is not None and type(value) is list:
+            for i, element in enumerate(value):
+                items(element, f"{ptr}/{i}", found)
+        for cond, then, otherwise in conditions:
+            scratch: Found = []
+            cond(value, ptr, scratch)
+            (otherwise if scratch else then)(value, ptr, found)
+
+    return check
 
 
 _ABSENT: Final = object()
-
-
-def _accept(value: Any, ptr: str, found: Found) -> None:
-    return None
 
 
 # --- per-answer entry point -------------------------------------------------------------------------
