@@ -184,12 +184,14 @@ def redact(value: Any) -> str:
     return f"<{type(value).__name__}>"
 
 
-# --- the compiler: JSON Schema subset -> Python checks ----------------------------------------------
+# --- the compiler: JSON Schema subset -> one generated Python function -----------------------------
 #
 # Two steps. ``_Normaliser`` resolves ``$ref``s and merges ``allOf`` parts into one ``_Node`` per
 # place in the body (the spec's schema and the profile then share one walk over the answer).
-# ``_emit`` turns each node into one closure that tests the JSON type first (a wrong type ends the
-# node: its other keywords would only repeat the finding) and then only what the node constrains.
+# ``_Generator`` writes that tree out as the straight-line source of one function (type first: a
+# wrong type ends the node, its other keywords would only repeat the finding), so a clean answer
+# costs a few dict lookups and type tests per field. Every value from the spec reaches the source
+# as a name bound in the function's namespace, never as source text.
 
 # (pointer, kind, value, rule) appended by the checks; turned into Deviations at the end.
 Found = list[tuple[str, str, Any, str]]
@@ -197,15 +199,16 @@ Check = Callable[[Any, str, Found], None]
 
 _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "default", "deprecated", "summary"})
 # `type(v) is int` rather than isinstance: bool is an int subclass and JSON keeps them apart.
-_TYPES: Final[dict[str, Callable[[Any], bool]]] = {
-    "object": lambda v: type(v) is dict,
-    "array": lambda v: type(v) is list,
-    "string": lambda v: type(v) is str,
-    "boolean": lambda v: type(v) is bool,
-    "null": lambda v: v is None,
-    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
-    "number": lambda v: type(v) is int or (type(v) is float and math.isfinite(v)),
+_TYPE_TESTS: Final[dict[str, str]] = {
+    "object": "type({v}) is dict",
+    "array": "type({v}) is list",
+    "string": "type({v}) is str",
+    "boolean": "type({v}) is bool",
+    "null": "{v} is None",
+    "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
+    "number": "(type({v}) is int or (type({v}) is float and _isfinite({v})))",
 }
+_NUMBER = "(type({v}) is int or type({v}) is float)"
 # Common absolute http(s) URLs, every character of which RFC 3986 allows where it stands: accepted
 # without the full (slower) RFC 3986 grammar, which judges everything else.
 _PLAIN_URL = re.compile(
@@ -222,14 +225,18 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
-def _is_number(value: Any) -> bool:
-    return type(value) is int or type(value) is float
+@dataclass(frozen=True)
+class _Leaf:
+    test: str  # a Python expression over {v} (the value) and {c} (the constant) that is True when violated
+    const: Any
+    kind: str
+    rule: str
 
 
 @dataclass
 class _Node:
-    types: list[tuple[Callable[[Any], bool], str]] = field(default_factory=list)
-    leaves: list[Check] = field(default_factory=list)  # enum, bounds, lengths, pattern, format
+    types: list[tuple[str, ...]] = field(default_factory=list)
+    leaves: list[_Leaf] = field(default_factory=list)  # enum, bounds, lengths, pattern, format
     required: list[str] = field(default_factory=list)
     properties: dict[str, _Node] = field(default_factory=dict)
     items: _Node | None = None
@@ -239,13 +246,14 @@ class _Node:
 def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> Check:
     """Compile ``schema`` (``$ref``s resolved in ``root``, default the bundled spec) into one check.
 
-    Raises ValueError naming any keyword outside the supported subset, so a
-    spec change the checks would ignore fails loudly instead.
+    The check is ``check(value, pointer, found)``: it appends ``(pointer, kind,
+    value, rule)`` for every deviation. Raises ValueError naming any keyword
+    outside the supported subset, so a spec change the checks would ignore
+    fails loudly instead.
     """
-    normaliser = _Normaliser(root if root is not None else _spec.load_spec())
     node = _Node()
-    normaliser.add(node, schema)
-    return _emit(node)
+    _Normaliser(root if root is not None else _spec.load_spec()).add(node, schema)
+    return _Generator().function(node)
 
 
 class _Normaliser:
@@ -289,9 +297,11 @@ class _Normaliser:
             self.add(node, sub)
 
     def k_type(self, node: _Node, kind: str | list[str], schema: Mapping[str, Any]) -> None:
-        kinds = [kind] if isinstance(kind, str) else list(kind)
-        tests = tuple(_TYPES[k] for k in kinds)
-        node.types.append((tests[0] if len(tests) == 1 else lambda v: any(t(v) for t in tests), "|".join(kinds)))
+        kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+        for name in kinds:
+            if name not in _TYPE_TESTS:
+                raise ValueError(f"unknown JSON type {name!r}")
+        node.types.append(kinds)
 
     def k_required(self, node: _Node, names: list[str], schema: Mapping[str, Any]) -> None:
         node.required.extend(n for n in names if n not in node.required)
@@ -305,97 +315,124 @@ class _Normaliser:
         self.add(node.items, sub)
 
     def k_if(self, node: _Node, cond: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-        node.conditions.append(
-            (self.fresh(cond), self.fresh(schema.get("then", {})), self.fresh(schema.get("else", {})))
-        )
+        then, otherwise = self.fresh(schema.get("then", {})), self.fresh(schema.get("else", {}))
+        node.conditions.append((self.fresh(cond), then, otherwise))
 
     def k_enum(self, node: _Node, values: list[Any], schema: Mapping[str, Any]) -> None:
         # (value, is-bool) pairs: JSON equates 1 and 1.0 (so does Python) but not 1 and true.
         allowed = frozenset((v, type(v) is bool) for v in values)
-        rule = f"enum {list(values)!r}"
-
-        def check(value: Any, ptr: str, found: Found) -> None:
-            key = (value, type(value) is bool) if value is None or type(value) in (str, int, float, bool) else None
-            if key not in allowed:
-                found.append((ptr, "unknown-enum", value, rule))
-
-        node.leaves.append(check)
+        test = "not (type({v}) in _SCALARS and ({v}, type({v}) is bool) in {c})"
+        node.leaves.append(_Leaf(test, allowed, "unknown-enum", f"enum {list(values)!r}"))
 
     def k_const(self, node: _Node, value: Any, schema: Mapping[str, Any]) -> None:
         self.k_enum(node, [value], schema)
 
-    def _leaf(self, node: _Node, test: Callable[[Any], bool], kind: str, rule: str) -> None:
-        def check(value: Any, ptr: str, found: Found) -> None:
-            if test(value):
-                found.append((ptr, kind, value, rule))
-
-        node.leaves.append(check)
+    def _bound(self, node: _Node, op: str, limit: float, keyword: str) -> None:
+        node.leaves.append(_Leaf(f"{_NUMBER} and {{v}} {op} {{c}}", limit, "out-of-range", f"{keyword} {limit}"))
 
     def k_minimum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: _is_number(v) and v < m, "out-of-range", f"minimum {m}")
+        self._bound(node, "<", m, "minimum")
 
     def k_maximum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: _is_number(v) and v > m, "out-of-range", f"maximum {m}")
+        self._bound(node, ">", m, "maximum")
 
     def k_exclusiveMinimum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: _is_number(v) and v <= m, "out-of-range", f"exclusiveMinimum {m}")
+        self._bound(node, "<=", m, "exclusiveMinimum")
 
     def k_exclusiveMaximum(self, node: _Node, m: float, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: _is_number(v) and v >= m, "out-of-range", f"exclusiveMaximum {m}")
+        self._bound(node, ">=", m, "exclusiveMaximum")
+
+    def _length(self, node: _Node, of: str, op: str, n: int, kind: str, keyword: str) -> None:
+        node.leaves.append(_Leaf(f"type({{v}}) is {of} and len({{v}}) {op} {{c}}", n, kind, f"{keyword} {n}"))
 
     def k_minLength(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: type(v) is str and len(v) < n, "bad-shape", f"minLength {n}")
+        self._length(node, "str", "<", n, "bad-shape", "minLength")
 
     def k_maxLength(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: type(v) is str and len(v) > n, "bad-shape", f"maxLength {n}")
+        self._length(node, "str", ">", n, "bad-shape", "maxLength")
 
     def k_minItems(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: type(v) is list and len(v) < n, "out-of-range", f"minItems {n}")
+        self._length(node, "list", "<", n, "out-of-range", "minItems")
 
     def k_maxItems(self, node: _Node, n: int, schema: Mapping[str, Any]) -> None:
-        self._leaf(node, lambda v: type(v) is list and len(v) > n, "out-of-range", f"maxItems {n}")
+        self._length(node, "list", ">", n, "out-of-range", "maxItems")
 
     def k_pattern(self, node: _Node, pattern: str, schema: Mapping[str, Any]) -> None:
         search = re.compile(pattern).search
-        self._leaf(node, lambda v: type(v) is str and search(v) is None, "bad-shape", f"pattern {pattern}")
+        node.leaves.append(_Leaf("type({v}) is str and {c}({v}) is None", search, "bad-shape", f"pattern {pattern}"))
 
     def k_format(self, node: _Node, name: str, schema: Mapping[str, Any]) -> None:
         if name != "uri":
             raise ValueError(f"unsupported format {name!r} in a response schema")
-        self._leaf(node, lambda v: type(v) is str and not _is_uri(v), "bad-shape", "format uri")
+        node.leaves.append(_Leaf("type({v}) is str and not {c}({v})", _is_uri, "bad-shape", "format uri"))
 
 
-def _emit(node: _Node) -> Check:
-    types = tuple(node.types)
-    leaves = tuple(node.leaves)
-    required = tuple((name, "/" + _escape(name)) for name in node.required)
-    props = tuple((name, "/" + _escape(name), _emit(sub)) for name, sub in node.properties.items())
-    items = _emit(node.items) if node.items is not None else None
-    conditions = tuple((_emit(c), _emit(t), _emit(e)) for c, t, e in node.conditions)
+class _Generator:
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {"_SCALARS": (str, int, float, bool, type(None)), "_isfinite": math.isfinite}
+        self.names["_ABSENT"] = _ABSENT
+        self.lines: list[str] = []
+        self.counter = 0
 
-    def check(value: Any, ptr: str, found: Found) -> None:
-        for test, rule in types:
-            if not test(value):
-                found.append((ptr, "wrong-type", value, f"type {rule}"))
-                return
-        for leaf in leaves:
-            leaf(value, ptr, found)
-        if type(value) is dict:
-            for name, suffix in required:
-                if name not in value:
-                    found.append((ptr + suffix, "missing", _ABSENT, "required"))
-            for name, suffix, sub in props:
-                if name in value:
-                    sub(value[name], ptr + suffix, found)
-        elif items is not None and type(value) is list:
-            for i, element in enumerate(value):
-                items(element, f"{ptr}/{i}", found)
-        for cond, then, otherwise in conditions:
-            scratch: Found = []
-            cond(value, ptr, scratch)
-            (otherwise if scratch else then)(value, ptr, found)
+    def const(self, value: Any) -> str:
+        self.counter += 1
+        name = f"c{self.counter}"
+        self.names[name] = value
+        return name
 
-    return check
+    def var(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def function(self, node: _Node) -> Check:
+        self.lines = ["def check(value, ptr, found):", "    pass"]
+        self.node(node, "value", ["ptr"], "found", 1)
+        namespace = dict(self.names)
+        exec("\n".join(self.lines), namespace)  # our own generated source: spec values enter as names only
+        check: Check = namespace["check"]
+        return check
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def report(self, depth: int, ptr: list[str], out: str, kind: str, value: str, rule: str) -> None:
+        self.emit(depth, f"{out}.append(({' + '.join(ptr)}, {self.const(kind)}, {value}, {self.const(rule)}))")
+
+    def node(self, node: _Node, v: str, ptr: list[str], out: str, depth: int) -> None:
+        for kinds in node.types:
+            test = " or ".join(_TYPE_TESTS[k].format(v=v) for k in kinds)
+            self.emit(depth, f"if not ({test}):")
+            self.report(depth + 1, ptr, out, "wrong-type", v, f"type {'|'.join(kinds)}")
+            self.emit(depth, "else:")
+            depth += 1
+        self.emit(depth, "pass")
+        for leaf in node.leaves:
+            self.emit(depth, f"if {leaf.test.format(v=v, c=self.const(leaf.const))}:")
+            self.report(depth + 1, ptr, out, leaf.kind, v, leaf.rule)
+        if node.required or node.properties:
+            self.emit(depth, f"if type({v}) is dict:")
+            for name in node.required:
+                key = self.const(name)
+                self.emit(depth + 1, f"if {key} not in {v}:")
+                self.report(depth + 2, [*ptr, self.const("/" + _escape(name))], out, "missing", "_ABSENT", "required")
+            for name, sub in node.properties.items():
+                child = self.var("v")
+                self.emit(depth + 1, f"{child} = {v}.get({self.const(name)}, _ABSENT)")
+                self.emit(depth + 1, f"if {child} is not _ABSENT:")
+                self.node(sub, child, [*ptr, self.const("/" + _escape(name))], out, depth + 2)
+        if node.items is not None:
+            index, child = self.var("i"), self.var("v")
+            self.emit(depth, f"if type({v}) is list:")
+            self.emit(depth + 1, f"for {index}, {child} in enumerate({v}):")
+            self.node(node.items, child, [*ptr, '"/"', f"str({index})"], out, depth + 2)
+        for cond, then, otherwise in node.conditions:
+            scratch = self.var("s")
+            self.emit(depth, f"{scratch} = []")
+            self.node(cond, v, ptr, scratch, depth)
+            self.emit(depth, f"if {scratch}:")
+            self.node(otherwise, v, ptr, out, depth + 1)
+            self.emit(depth, "else:")
+            self.node(then, v, ptr, out, depth + 1)
 
 
 _ABSENT: Final = object()
