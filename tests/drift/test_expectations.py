@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seedream import _spec
 from seedream._drift_cases import CASES, correct_answer
@@ -203,3 +206,55 @@ def test_redact_keeps_identifiers_and_hides_paths_and_free_text(value: Any, show
 @pytest.mark.parametrize(("operation", "status"), [("getTaskDetail", 200), ("createImageGeneration", 400)])
 def test_check_body_reports_rather_than_raises_on_any_body(body: Any, operation: str, status: int) -> None:
     assert check_body(operation, status, body) != []
+
+
+# -- agreement with jsonschema on generated bodies ----------------------------------------------------
+
+_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["pending", "completed", "failed", "image", "https://a.example/x.png", "/rel", "task-unified-1-a"]),
+)
+_JSON = st.recursive(
+    _SCALAR,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _bodies(operation: str, status: int) -> Any:
+    example = _vendor_example(operation, status)
+
+    def nested(value: Any) -> Any:
+        if isinstance(value, dict):
+            return st.fixed_dictionaries({}, optional={k: st.one_of(nested(v), _JSON) for k, v in value.items()})
+        if isinstance(value, list):
+            return st.lists(st.one_of(*(nested(v) for v in value[:1]), _JSON), max_size=3)
+        return st.one_of(st.just(value), _SCALAR)
+
+    return nested(example)
+
+
+@pytest.mark.parametrize(
+    ("operation", "status"), [("createImageGeneration", 200), ("getTaskDetail", 200), ("getTaskDetail", 400)]
+)
+def test_compiled_spec_checks_agree_with_jsonschema_on_generated_bodies(operation: str, status: int) -> None:
+    check = compile_schema(_spec_schema(operation, status))
+    validator = _spec.operation_response_validator(operation, status)
+    assert validator is not None
+
+    verdicts: Counter[bool] = Counter()
+
+    @given(_bodies(operation, status))
+    @settings(max_examples=300, deadline=None, database=None)
+    def agree(body: Any) -> None:
+        found: list[Any] = []
+        check(body, "", found)
+        verdicts[found == []] += 1
+        assert (found == []) == validator.is_valid(body), (body, found)
+
+    agree()
+    assert verdicts[True] > 10 and verdicts[False] > 10, verdicts  # both verdicts were exercised
