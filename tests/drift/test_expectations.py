@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from seedream import _spec
 from seedream._drift_cases import CASES, correct_answer
-from seedream._expectations import KINDS, TASK_ID_PATTERN, check_body, compile_schema, profile, redact
+from seedream._expectations import KINDS, TASK_ID_PATTERN, check_body, check_response, compile_schema, profile, redact
 from seedream._spec_cases import documented_statuses, response_example, success_body
 from seedream.simulator import ManualClock, SimulatorConfig, create_app
 
@@ -258,3 +258,17 @@ def test_compiled_spec_checks_agree_with_jsonschema_on_generated_bodies(operatio
 
     agree()
     assert verdicts[True] > 10 and verdicts[False] > 10, verdicts  # both verdicts were exercised
+
+
+def test_check_response_judges_an_httpx_response_with_its_content_type() -> None:
+    answer = correct_answer("createImageGeneration", 200)
+    clean = httpx.Response(200, content=answer.body, headers={"content-type": "application/json"})
+    assert check_response("createImageGeneration", clean) == []
+    drifted = httpx.Response(
+        200, content=answer.body.replace(b'"id"', b'"task_id"'), headers={"content-type": "text/plain"}
+    )
+    found = check_response("createImageGeneration", drifted)
+    assert {d.key for d in found} == {
+        ("createImageGeneration", "", "content-type"),
+        ("createImageGeneration", "/id", "missing"),
+    }
