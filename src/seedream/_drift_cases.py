@@ -8,10 +8,12 @@ tolerant reader must accept (an extra field, an absent optional field,
 another key order, a charset parameter): no checker may flag them.
 
 The mutations work on parsed JSON, so the same battery can be applied to a
-real server's answers at run time (a simulator fault hook, a respx route, a
-proxy): :meth:`DriftCase.applies_to` says whether an answer is one the case
-changes, :meth:`DriftCase.apply` changes it. :func:`correct_answer` gives the
-correct answer each case starts from offline, built from the spec's examples.
+real server's answers at run time: :class:`DriftingTransport` wraps any httpx
+transport (the simulator's ASGI app, a loopback server) and drifts every
+answer a case applies to. :meth:`DriftCase.applies_to` says whether an answer
+is one the case changes, :meth:`DriftCase.apply` changes it.
+:func:`correct_answer` gives the correct answer each case starts from
+offline, built from the spec's examples.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ._spec_cases import response_example, success_body
+import httpx
 
-__all__ = ["CASES", "Answer", "DriftCase", "correct_answer"]
+from ._spec_cases import match_operation, response_example, success_body
+
+__all__ = ["CASES", "Answer", "DriftCase", "DriftingTransport", "correct_answer"]
 
 JSON = "application/json"
 
@@ -333,3 +337,51 @@ CASES: tuple[DriftCase, ...] = (
     ),
     DriftCase("another model name", CREATE, 200, None, _set(model="doubao-seedream-5-0-lite-260128"), False),
 )
+
+
+@dataclass
+class DriftingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport that passes requests to ``inner`` and drifts the answers ``case`` applies to.
+
+    ``drifted`` counts the answers changed, so a test can tell a case that
+    never met its answer from one that went unnoticed.
+    """
+
+    inner: httpx.BaseTransport | httpx.AsyncBaseTransport
+    case: DriftCase
+    drifted: int = field(default=0)
+
+    def _drift(self, request: httpx.Request, response: httpx.Response, content: bytes) -> httpx.Response:
+        found = match_operation(request.method, request.url.raw_path.decode("ascii").partition("?")[0])
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body = None
+        if found is None or not self.case.applies_to(found[0], response.status_code, body):
+            return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
+        answer = Answer(response.status_code, content, response.headers.get("content-type", ""))
+        changed = self.case.apply(answer)
+        self.drifted += 1
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in {"content-type", "content-length"}]
+        headers.append(("content-type", changed.content_type))
+        return httpx.Response(changed.status, headers=headers, content=changed.body, request=request)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.inner, httpx.BaseTransport):
+            raise TypeError("the inner transport is async-only; use an httpx.AsyncClient")
+        response = self.inner.handle_request(request)
+        return self._drift(request, response, response.read())
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.inner, httpx.AsyncBaseTransport):
+            raise TypeError("the inner transport is sync-only; use an httpx.Client")
+        response = await self.inner.handle_async_request(request)
+        return self._drift(request, response, await response.aread())
+
+    def close(self) -> None:
+        if isinstance(self.inner, httpx.BaseTransport):
+            self.inner.close()
+
+    async def aclose(self) -> None:
+        if isinstance(self.inner, httpx.AsyncBaseTransport):
+            await self.inner.aclose()
