@@ -6,11 +6,13 @@ resolve a host other than loopback.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -68,17 +70,45 @@ def _offline(loopback_guard: Callable[[Callable[[object], BaseException]], None]
     loopback_guard(lambda host: AssertionError(f"the upstream tests must not resolve {host!r}"))
 
 
+def _make_fixtures() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MAKE = _make_fixtures()
+
+
 def _page_for(fixture: str) -> str:
     return "task-detail" if fixture.startswith("task-") else "image-generate"
 
 
+def _fixture(name: str, tmp_path: Path) -> Path:
+    """The committed fixture page, or the task-detail ones built now from the bundled spec."""
+    if _page_for(name) == "image-generate":
+        return FIXTURES / f"{name}.md"
+    path = tmp_path / f"{name}.md"
+    path.write_text(MAKE.build(name), encoding="utf-8")
+    return path
+
+
 def test_every_fixture_page_has_an_expectation() -> None:
-    assert {p.stem for p in FIXTURES.glob("*.md")} == set(EXPECTED)
+    committed = {p.stem for p in FIXTURES.glob("*.md")}
+    built = {name for name, (base, _) in MAKE.FIXTURES.items() if base == MAKE.TASK} | {MAKE.TASK}
+    assert committed | built == set(EXPECTED) and not committed & built
+
+
+def test_the_committed_fixtures_are_what_the_generator_writes() -> None:
+    for name, (base, _) in MAKE.FIXTURES.items():
+        if base != MAKE.TASK:
+            assert (FIXTURES / f"{name}.md").read_text(encoding="utf-8") == MAKE.build(name), name
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))
-def test_every_fixture_change_is_classified_correctly(fixture: str) -> None:
-    report = check_page(PAGE[_page_for(fixture)], ROOT, str(FIXTURES / f"{fixture}.md"))
+def test_every_fixture_change_is_classified_correctly(fixture: str, tmp_path: Path) -> None:
+    report = check_page(PAGE[_page_for(fixture)], ROOT, str(_fixture(fixture, tmp_path)))
     assert {(c.pointer, c.kind, c.classification) for c in report.changes} == EXPECTED[fixture]
     assert report.text_changed is (bool(EXPECTED[fixture]) and _page_for(fixture) == "image-generate")
 
@@ -146,7 +176,7 @@ def test_apply_updates_the_vendor_copy_and_regenerates_in_a_copy_of_the_reposito
 def test_apply_leaves_a_page_without_a_verbatim_copy_for_review(tmp_path: Path) -> None:
     project = _copy_project(tmp_path)
     before = (project / "openapi" / "companion" / "task-detail.yaml").read_bytes()
-    fixture = FIXTURES / "task-param-constraint-and-required-query.md"
+    fixture = _fixture("task-param-constraint-and-required-query", tmp_path)
     out = io.StringIO()
     assert (
         main(["--root", str(project), "--only", "task-detail", "--page", f"task-detail={fixture}", "--apply"], out=out)
