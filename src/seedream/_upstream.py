@@ -48,7 +48,8 @@ _DOCS = "https://docs.evolink.ai"
 class Page:
     name: str
     source: str  # published URL, or a local path / file:// URL
-    vendor_copy: str | None  # the verbatim copy under the repository root, if we keep one
+    vendor_copy: str | None  # the verbatim copy of its YAML under the repository root, if we keep one
+    page_copy: str | None = None  # the repository's copy of the whole page (the base of the test fixtures)
 
 
 PAGES: tuple[Page, ...] = (
@@ -56,6 +57,7 @@ PAGES: tuple[Page, ...] = (
         "image-generate",
         f"{_DOCS}/en/api-manual/image-series/seedream/seedream-5.0-lite-image-generate.md",
         "openapi/vendor/seedream-5.0-lite-image-generate.yaml",
+        "tests/fixtures/upstream/image-generate.md",
     ),
     Page("task-detail", f"{_DOCS}/en/api-manual/task-management/get-task-detail.md", None),
 )
@@ -117,6 +119,7 @@ class PageReport:
     text_changed: bool  # the YAML differs from the verbatim copy at all (None copy: always False)
     changes: list[Change]
     new_text: bytes
+    fetched: bytes = b""  # the whole page as fetched
 
     @property
     def breaking(self) -> list[Change]:
@@ -134,21 +137,22 @@ def _against_bundled(page_doc: Mapping[str, Any], bundled: Mapping[str, Any]) ->
 def check_page(page: Page, root: Path, source: str | None = None) -> PageReport:
     """Fetch ``page`` (from ``source`` if given) and compare it with its baseline under ``root``."""
     where = source or page.source
-    new_text = extract_yaml(fetch(where), source=where)
+    fetched = fetch(where)
+    new_text = extract_yaml(fetched, source=where)
     new_doc = _parse(new_text, where)
     if page.vendor_copy is not None:
         copy_path = root / page.vendor_copy
         old_text = copy_path.read_bytes()
         old_doc = _parse(old_text, str(copy_path))
-        return PageReport(page, page.vendor_copy, old_text != new_text, diff_documents(old_doc, new_doc), new_text)
+        changes = diff_documents(old_doc, new_doc)
+        return PageReport(page, page.vendor_copy, old_text != new_text, changes, new_text, fetched)
     bundled = _parse((root / BUNDLED).read_bytes(), BUNDLED)
     changes = diff_documents(_against_bundled(new_doc, bundled), new_doc)
-    return PageReport(page, f"{BUNDLED} (our description, reviewed by hand)", False, changes, new_text)
+    return PageReport(page, f"{BUNDLED} (our description, reviewed by hand)", False, changes, new_text, fetched)
 
 
 def _print_report(report: PageReport, out: Any) -> None:
-    page = report.page
-    print(f"== {page.name}: compared with {report.baseline}", file=out)
+    print(f"== {report.page.name}: compared with {report.baseline}", file=out)
     if not report.changes:
         note = "the YAML text changed, the document did not" if report.text_changed else "no change"
         print(f"  {note}", file=out)
@@ -163,6 +167,14 @@ def apply(reports: Sequence[PageReport], root: Path, out: Any) -> int:
         if report.page.vendor_copy is not None and report.text_changed:
             (root / report.page.vendor_copy).write_bytes(report.new_text)
             written.append(report.page.vendor_copy)
+            page_copy = report.page.page_copy
+            if page_copy is not None and (root / page_copy).parent.is_dir():
+                (root / page_copy).write_bytes(report.fetched)
+                written.append(page_copy)
+                print(
+                    f"apply: rebuild the fixtures from the new page: python {Path(page_copy).parent}/make_fixtures.py",
+                    file=out,
+                )
         elif report.page.vendor_copy is None and report.changes:
             print(f"  {report.page.name}: no verbatim copy; review openapi/companion/ by hand", file=out)
     if not written:

@@ -158,11 +158,14 @@ def _copy_project(dest: Path) -> Path:
 def test_apply_updates_the_vendor_copy_and_regenerates_in_a_copy_of_the_repository(tmp_path: Path) -> None:
     real = {p: p.read_bytes() for p in (VENDOR, ROOT / "openapi" / "bundled" / "seedream.openapi.yaml")}
     project = _copy_project(tmp_path)
+    (project / "tests" / "fixtures" / "upstream").mkdir(parents=True)
     fixture = FIXTURES / "request-maxlength-lowered.md"
     out = io.StringIO()
     args = ["--root", str(project), "--only", "image-generate", "--page", f"image-generate={fixture}", "--apply"]
     assert main(args, out=out) == 0, out.getvalue()
     assert (project / "openapi" / "vendor" / VENDOR.name).read_bytes() == extract_yaml(fixture.read_bytes())
+    assert (project / "tests" / "fixtures" / "upstream" / "image-generate.md").read_bytes() == fixture.read_bytes()
+    assert "rebuild the fixtures" in out.getvalue()
     bundled = yaml.safe_load((project / "openapi" / "bundled" / "seedream.openapi.yaml").read_text(encoding="utf-8"))
     assert bundled["components"]["schemas"]["ImageGenerationRequest"]["properties"]["prompt"]["maxLength"] == 1500
     packaged = json.loads((project / "generated" / "seedream_client" / "openapi.json").read_text(encoding="utf-8"))
