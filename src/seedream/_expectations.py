@@ -2,16 +2,17 @@
 
 The vendor schema marks no response field ``required``, so a body that lost
 ``id`` or ``results`` is still schema-valid. The **expectations profile**
-below states what the vendor's own examples always carry (every key of the
-documented examples; ``results`` of URIs once ``completed``, ``error`` with
+below states what the vendor's own examples always carry (``id`` shaped
+``task-unified-…``, ``status``, ``created`` in unix seconds, ``model``,
+``object``, ``type``, ``progress``; ``results`` of URIs once ``completed``, ``error`` with
 ``code`` and ``message`` once ``failed``; ``code``, ``message`` and the
 documented ``type`` in every error envelope). It is kept apart from the
 client's tolerant parsing (``_responses.py``), which must keep working when
 the API drifts: this module *reports* drift, it never rejects an answer.
 
 :func:`check_body` judges one answer against both, in one pass, on a cheap
-path: the schema and the profile are compiled once per (operation, status)
-into plain Python checks (the subset of JSON Schema the spec uses; an
+path: the schema and the profile are merged and compiled once per
+(operation, status) into one generated Python function (the subset of JSON Schema the spec uses; an
 unsupported keyword fails at compile time, so a spec change cannot be
 silently ignored). A deviation names the operation, a JSON pointer, a kind
 and a redacted example value (:func:`redact`: never a URL's path or query,
