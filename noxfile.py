@@ -70,6 +70,19 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def upstream(session: nox.Session) -> None:
+    """Live, opt-in, never in CI: fetch the vendor's pages and classify how they differ from openapi/.
+
+    Prints each change with its JSON pointer and who it breaks (callers,
+    readers) or whether it is compatible or cosmetic. `nox -s upstream -- --apply`
+    updates openapi/vendor/ and regenerates; `-- --page image-generate=PATH`
+    reads a saved page instead of the published one.
+    """
+    session.install("-e", ".[regen]")
+    session.run("python", "scripts/upstream.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks (issue 7): prints one table, writes bench-results/latest.json and latest.md.
 
