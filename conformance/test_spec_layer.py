@@ -22,7 +22,7 @@ from seedream._errors import RequestValidationError
 from seedream._spec import load_spec, request_body_validator, validator_for
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT.parent / "shared" / "seed" / "seedream-5.0-lite-image-generate.md"
+SEED = ROOT / "openapi" / "sources" / "seedream-5.0-lite-image-generate.md"
 VENDOR = ROOT / "openapi" / "vendor" / "seedream-5.0-lite-image-generate.yaml"
 
 
@@ -212,7 +212,7 @@ def test_cancelled_is_a_known_task_status() -> None:
 
 
 def test_every_task_failure_code_of_the_vendor_table_is_known() -> None:
-    facts = (ROOT.parent / "shared" / "spec-facts.md").read_text(encoding="utf-8")
+    facts = (ROOT / "openapi" / "sources" / "spec-facts.md").read_text(encoding="utf-8")
     table = facts[facts.index("## Task failure codes") : facts.index("## Things the seed page")]
     codes = set(re.findall(r"`([a-z_]+)`", table)) - {"error", "code"}
     assert codes == set(_rules.TASK_FAILURE_CODES)
