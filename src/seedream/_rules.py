@@ -137,14 +137,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "size-shape",
         "size",
-        "a listed ratio or WIDTHxHEIGHT",
+        f"one of the ratios {', '.join(RATIOS)} (used with quality 2K or 3K), or WIDTHxHEIGHT in pixels "
+        f"with {MIN_PIXELS:,} to {MAX_PIXELS:,} pixels in all (2560x1440 to 3072x3072) and an aspect ratio "
+        "within [1/16, 16]",
         "supports two formats: Method 1 - Ratio format ... Method 2 - Pixel format: Width x Height",
         f"{_REQ}/size pattern",
     ),
     Rule(
         "size-pixel-range",
         "size",
-        "WIDTHxHEIGHT total pixels within [3,686,400, 9,437,184]",
+        f"WIDTHxHEIGHT with {MIN_PIXELS:,} to {MAX_PIXELS:,} pixels in all (2560x1440 to 3072x3072)",
         "Total pixel range: `[2560x1440, 3072x3072]`",
         "rules",
     ),
@@ -333,7 +335,11 @@ def spec_violation_error(exc: ConstraintViolation) -> RequestValidationError:
     constraint formalises a prose rule (``n`` ``maximum`` -> ``n-range``)."""
     keyword = exc.rule.split(":", 1)[0]
     rule_id = _SPEC_RULE_IDS.get((exc.field.split("[", 1)[0], keyword))
-    return RequestValidationError(exc.field, exc.value, exc.rule, rule_id)
+    rule = exc.rule
+    if keyword == "pattern" and rule_id is not None:
+        # The generated validator quotes the regular expression; the rule's words say what is allowed.
+        rule = _BY_ID[rule_id].text
+    return RequestValidationError(exc.field, exc.value, rule, rule_id)
 
 
 def validate_request(body: Mapping[str, Any], *, allow_internal_callbacks: bool = False) -> None:
