@@ -1,4 +1,11 @@
-"""Developer and CI entry points. `nox -s tests` is what CI runs (see .ci/run)."""
+"""Developer and CI entry points. `nox -s tests` is what CI runs (see .ci/run).
+
+`tests` runs once per supported Python (3.11, 3.12, 3.13) that nox finds; a
+missing one is skipped locally, and `.ci/run` fails when 3.13 is missing.
+Interpreters are looked up by python-discovery (nox's own lookup): `python3.X`
+on PATH, and the versions pyenv has active (`PYENV_VERSION`, `.python-version`,
+`pyenv global`). Nox never downloads one (this project runs offline).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,11 @@ import nox
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
+nox.options.download_python = "never"  # the default, "auto", would fetch a missing Python from the internet
 
 PYTHON = "3.11"
+# Each supported version (the classifiers in pyproject.toml); `nox -s tests-3.13` runs one of them.
+PYTHONS = ["3.11", "3.12", "3.13"]
 LINT_PATHS = ["src", "tests", "scripts", "bench", "noxfile.py"]
 
 
@@ -44,9 +54,9 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """All tests: drift check, lint, mypy --strict, then pytest (unit, conformance, reliability)."""
+    """All tests, once per Python found: drift check, lint, mypy --strict, pytest (unit, conformance, reliability)."""
     session.install("-e", ".[dev]")
     session.run("python", "scripts/regenerate.py", "--check")
     session.run("ruff", "check", *LINT_PATHS)

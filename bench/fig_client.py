@@ -23,7 +23,7 @@ from ._server import serve
 
 __all__ = ["figure_1", "figure_2"]
 
-# Reference ratios measured on this kind of machine (shared/toolchain-facts.md).
+# Reference ratios measured on this kind of machine (openapi/sources/toolchain-facts.md).
 REFERENCE = {"plain generated client": 1.20, "openai-python": 4.31}
 BASE = "bare httpx"
 OURS = "seedream SeedreamAPI"

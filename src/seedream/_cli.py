@@ -18,11 +18,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import version as _installed_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
@@ -41,8 +43,10 @@ from rich.progress import (
 from rich.table import Table
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import Unset
+from typer.core import TyperCommand, TyperGroup
 
 from ._batch import DEFAULT_CREDITS_PER_IMAGE
+from ._client import API_KEY_ENV
 from ._download import DownloadProgress, SavedFile
 from ._errors import (
     APIConnectionError,
@@ -58,6 +62,7 @@ from ._errors import (
 from ._ledger import Ledger, LedgerEntry
 from ._polling import PollPolicy
 from ._redaction import RedactingFilter, redact
+from ._rules import parse_wxh
 from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, AsyncSeedream, ResumeOutcome, Seedream
 
 if TYPE_CHECKING:
@@ -69,14 +74,42 @@ __all__ = ["DEMO_TIME_SCALE", "app", "main"]
 DEMO_TIME_SCALE = 0.1
 DEMO_PROMPT = "A lighthouse on a cliff at dusk, generate 2 different views"
 
+
+def _plain_flags(params: Sequence[Any]) -> list[Any]:
+    """Flags take no value: show none (typer 0.29's help prints ``<bool>`` for every flag, --help too)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
+            param.metavar = ""
+    return list(params)
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """Every command reached through the group (those added later too) shows its flags without a value."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_flags(command.get_params(ctx))
+        return command
+
+
 app = typer.Typer(
     name="seedream",
+    cls=_Group,
     help="Seedream 5.0 Lite (EvoLink) from the command line. The key comes from EVOLINK_API_KEY.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,  # rich tracebacks can show local variables, the key among them
 )
-ledger_app = typer.Typer(help="The local task ledger.", no_args_is_help=True)
+ledger_app = typer.Typer(cls=_Group, help="The local task ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 
 BaseUrl = Annotated[
@@ -161,9 +194,38 @@ def _hint(error: SeedreamError, posting: bool) -> str:
         or (isinstance(error, APIConnectionError) and error.request_sent)
     ):
         return " (the task may still have been created and charged; see `seedream ledger list`)"
-    if isinstance(error, WaitTimeoutError):
-        return f" (check later: `seedream wait {error.task_id}` or `seedream resume`)"
     return ""
+
+
+# Request fields as the command line spells them (the library's errors name JSON fields).
+_FLAGS = {
+    "prompt": "PROMPT",
+    "n": "-n",
+    "size": "--size",
+    "quality": "--quality",
+    "image_urls": "--image-url",
+    "callback_url": "--callback-url",
+    "model_params.output_format": "--output-format",
+    "model_params.tools": "--web-search",
+    "timeout": "--timeout",
+}
+
+
+def _in_cli_words(error: SeedreamError) -> str:
+    """The error's message, with library wording (field names, advice) replaced by the command line's."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, RequestValidationError):
+        name, bracket, rest = error.field.partition("[")
+        flag = _FLAGS.get(name)
+        if flag is not None and message.startswith(f"{error.field}:"):
+            which = f" #{int(rest.rstrip(']')) + 1}" if bracket and rest.rstrip("]").isdigit() else ""
+            return f"{flag}{which}:{message[len(error.field) + 1 :]}"
+    if isinstance(error, WaitTimeoutError):
+        return (
+            f"task {error.task_id} still {error.last_status or 'unknown'} when the wait timed out; it goes on: "
+            f"`seedream wait {error.task_id}` or `seedream resume` later"
+        )
+    return message
 
 
 @contextmanager
@@ -173,7 +235,7 @@ def _reported(output: _Output, *, posting: bool = False) -> Iterator[None]:
         yield
     except SeedreamError as error:
         code = next((c for cls, c in _EXIT_CODES if isinstance(error, cls)), 1)
-        message = " ".join(str(error).split()) or type(error).__name__
+        message = _in_cli_words(error)
         if output.json:
             detail: dict[str, Any] = {"type": type(error).__name__, "message": message}
             for name in ("task_id", "code", "status", "field", "rule", "retryable", "last_status"):
@@ -204,6 +266,9 @@ def _logging(verbose: bool) -> None:
 
 
 def _client(base_url: str | None, ledger: Path | str | None, **kwargs: Any) -> Seedream:
+    if not os.environ.get(API_KEY_ENV):
+        # The library would say "pass api_key=..."; the command has no key flag (it would land in shell history).
+        raise ConfigurationError(f"no API key: set {API_KEY_ENV} (export {API_KEY_ENV}=sk-...)")
     return Seedream(base_url=base_url, ledger=ledger, **kwargs)
 
 
@@ -329,7 +394,16 @@ def _generation_params(
     image_url: list[str] | None,
     output_format: str | None,
     web_search: bool,
+    callback_url: str | None = None,
 ) -> dict[str, Any]:
+    if quality is not None and size is not None and parse_wxh(size) is not None:
+        # The vendor page: quality "works with ratio format of size"; with WIDTHxHEIGHT it would be ignored.
+        raise RequestValidationError(
+            "quality",
+            quality,
+            f"works only with a ratio size (--size 16:9, 1:1, ...); --size {size} sets the pixels itself, "
+            "so drop --quality or give a ratio",
+        )
     return {
         "n": n,
         "size": size,
@@ -337,6 +411,7 @@ def _generation_params(
         "image_urls": image_url or None,
         "output_format": output_format,
         "web_search": web_search,
+        "callback_url": callback_url,
     }
 
 
@@ -349,13 +424,22 @@ def generate(
     size: Annotated[
         str | None, typer.Option(help="A ratio (1:1, 16:9, ...) or WIDTHxHEIGHT [default: 2048x2048]")
     ] = None,
-    quality: Annotated[str | None, typer.Option(help="2K or 3K, with a ratio size.")] = None,
+    quality: Annotated[
+        str | None, typer.Option(help="2K or 3K, with a ratio size only (refused with WIDTHxHEIGHT) [default: 2K]")
+    ] = None,
     n: Annotated[int | None, typer.Option("-n", "--n", help="Images to generate, 1..15 (each is charged).")] = None,
     image_url: Annotated[
         list[str] | None, typer.Option("--image-url", help="Reference image URL (repeatable, up to 14).")
     ] = None,
     output_format: Annotated[str | None, typer.Option(help="png or jpeg.")] = None,
     web_search: Annotated[bool, typer.Option("--web-search", help="Let the model search the web.")] = False,
+    callback_url: Annotated[
+        str | None,
+        typer.Option(
+            "--callback-url",
+            help="HTTPS URL the API POSTs the finished task to (at most 2048 characters; no internal hosts).",
+        ),
+    ] = None,
     out: OutDir = Path("."),
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the images and download them.")] = True,
     timeout: Timeout = DEFAULT_WAIT_TIMEOUT_SECONDS,
@@ -368,7 +452,7 @@ def generate(
     _logging(verbose)
     output = _Output(json_output)
     with _reported(output, posting=True), _client(base_url, ledger) as client:
-        params = _generation_params(n, size, quality, image_url, output_format, web_search)
+        params = _generation_params(n, size, quality, image_url, output_format, web_search, callback_url)
         _run_generate(client, output, prompt=prompt, params=params, out=out, wait=wait, timeout=timeout)
 
 
@@ -474,8 +558,12 @@ def ledger_list(
 
 def _print_entries(output: _Output, path: str, entries: Sequence[LedgerEntry]) -> None:
     table = Table(title=f"ledger {path}", title_justify="left")
-    for column in ("task", "state", "submitted", "n", "files", "prompt"):
-        table.add_column(column)
+    # Task ids are what the other commands take: never cut; the prompt gives way instead.
+    id_width = max((len(entry.task_id or "(no id)") for entry in entries), default=4)
+    table.add_column("task", no_wrap=True, min_width=id_width)
+    for column in ("state", "submitted", "n", "files"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("prompt", no_wrap=True, overflow="ellipsis")
     import time
 
     for entry in entries:
@@ -500,7 +588,7 @@ def simulator(ctx: typer.Context) -> None:
     from .simulator._cli import simulator_command
 
     sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    sub.command()(simulator_command)
+    sub.command(cls=_Command)(simulator_command)
     sub(args=list(ctx.args), prog_name="seedream simulator")
 
 
@@ -735,6 +823,23 @@ def _default_ledger_exists() -> bool:
     from ._ledger import default_ledger_path
 
     return default_ledger_path().exists()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"seedream {_installed_version('seedream')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    # The group's own options; the commands are below.
+    pass
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -6,10 +6,19 @@ errors carry the spec's own example bodies, a created task reports
 ``processing`` for ``polls`` queries and then completes (or fails with
 ``task_failure``), and its result links serve an image of the size asked for.
 ``start_simulator`` runs the embedded simulator on 127.0.0.1.
+
+``pace_clients`` makes ``Seedream`` / ``AsyncSeedream`` clients built during
+the test keep pace with the fixture without the test saying how: their
+keyword defaults are swapped for the test (``monkeypatch`` restores them), so
+a client built without ``polling=``/``sleep=``/``clock=`` polls the
+simulator on its time scale, or, under respx, waits on a virtual clock that
+moves on at once. Arguments a test passes still win.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import copy
 import io
 import itertools
@@ -27,13 +36,27 @@ import pytest
 from . import _rules
 from ._spec_cases import request_problems, response_example, success_body
 
-__all__ = ["DEFAULT_API_KEY", "RespxAPI", "RunningSimulator", "marker_options", "mock_api", "start_simulator"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "RESPX_MISSING",
+    "RespxAPI",
+    "RunningSimulator",
+    "VirtualClock",
+    "marker_options",
+    "mock_api",
+    "pace_clients",
+    "start_simulator",
+]
 
 DEFAULT_API_KEY = "sk-seedream-test"
 RESPX_BASE_URL = "https://api.evolink.ai"
 FILES_BASE_URL = "https://files.seedream.test"
 
-_COMMON = {"api_key", "n_fail", "fail_status", "task_failure"}
+_COMMON = {"api_key", "n_fail", "fail_status", "task_failure", "fast"}
+RESPX_MISSING = (
+    "the seedream_respx fixture needs respx, which seedream installs only with its testing extra: "
+    "pip install 'seedream[testing]'"
+)
 _RESPX_ONLY = {"polls", "base_url", "using"}
 _FAULTS = {"5xx": "fault_5xx", "429": "fault_429", "drop": "fault_drop", "latency": "fault_latency"}
 
@@ -64,6 +87,66 @@ def _count(name: str, value: object) -> int:
     return value
 
 
+# --- client pace -----------------------------------------------------------------------------------
+
+
+class VirtualClock:
+    """``clock``/``sleep`` for clients under ``seedream_respx``: a sleep moves time on at once.
+
+    Each asyncio task (and each thread) has its own timeline, starting from
+    its parent's reading, so tasks waiting side by side do not add up their
+    waits. ``now`` is the reading here, ``latest`` the furthest any timeline
+    got, ``slept`` the seconds the clients slept in all and ``sleeps`` how
+    many times.
+    """
+
+    def __init__(self) -> None:
+        self._now: contextvars.ContextVar[float] = contextvars.ContextVar("seedream_virtual_now", default=0.0)
+        self.latest = 0.0
+        self.slept = 0.0
+        self.sleeps = 0
+
+    def __call__(self) -> float:
+        return self._now.get()
+
+    @property
+    def now(self) -> float:
+        return self._now.get()
+
+    def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, float(seconds))
+        now = self._now.get() + seconds
+        self._now.set(now)
+        self.latest = max(self.latest, now)
+        self.slept += seconds
+        self.sleeps += 1
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)  # still a point where the other tasks run
+
+
+def pace_clients(monkeypatch: pytest.MonkeyPatch, *, polling: Any = None, clock: VirtualClock | None = None) -> None:
+    """For this test, ``Seedream()`` / ``AsyncSeedream()`` default to ``polling`` and to ``clock``'s time."""
+    from ._workflow import AsyncSeedream, Seedream
+
+    for cls, sleep in ((Seedream, clock and clock.sleep), (AsyncSeedream, clock and clock.async_sleep)):
+        defaults = cls.__init__.__kwdefaults__
+        assert defaults is not None and {"polling", "sleep", "clock"} <= set(defaults), cls
+        if polling is not None:
+            monkeypatch.setitem(defaults, "polling", polling)
+        if clock is not None:
+            monkeypatch.setitem(defaults, "clock", clock)
+            monkeypatch.setitem(defaults, "sleep", sleep)
+
+
+def fast(options: Mapping[str, Any]) -> bool:
+    value = options.get("fast", True)
+    if not isinstance(value, bool):
+        raise pytest.UsageError(f"@pytest.mark.seedream: fast must be True or False (got {value!r})")
+    return value
+
+
 # --- respx -----------------------------------------------------------------------------------------
 
 
@@ -81,6 +164,7 @@ class RespxAPI:
     router: Any
     base_url: str
     api_key: str
+    clock: VirtualClock | None = None
     polls: int = 1
     n_fail: int = 0
     fail_status: int = 500
@@ -191,7 +275,15 @@ class RespxAPI:
 @contextmanager
 def mock_api(options: Mapping[str, Any]) -> Iterator[RespxAPI]:
     """respx routes for both operations and the result files, per ``options`` (the marker's keywords)."""
-    import respx
+    missing = False
+    try:
+        import respx
+    except ModuleNotFoundError as exc:
+        if exc.name != "respx":
+            raise
+        missing = True
+    if missing:  # outside the except block: the message alone, not a chained traceback
+        pytest.fail(RESPX_MISSING, pytrace=False)
 
     unknown = set(options) - _COMMON - _RESPX_ONLY
     if unknown:
@@ -210,6 +302,7 @@ def mock_api(options: Mapping[str, Any]) -> Iterator[RespxAPI]:
             n_fail=_count("n_fail", options.get("n_fail", 0)),
             fail_status=_count("fail_status", options.get("fail_status", 500)),
             task_failure=options.get("task_failure"),
+            clock=VirtualClock() if fast(options) else None,
         )
         router.post(f"{base_url}/v1/images/generations", name="seedream_create").mock(side_effect=api.create)
         router.get(url__startswith=f"{base_url}/v1/tasks/", name="seedream_task").mock(side_effect=api.task)
@@ -228,6 +321,7 @@ class RunningSimulator:
     api_key: str
     config: Any
     server: Any
+    polling: Any = None  # the PollPolicy Seedream clients default to in the test (None: fast=False)
 
     def counters(self) -> dict[str, Any]:
         counters: dict[str, Any] = self.server.counters()
@@ -319,6 +413,7 @@ def start_simulator(options: Mapping[str, Any]) -> Iterator[RunningSimulator]:
     from .simulator import run_simulator
 
     config = simulator_config(options)
+    fast(options)
     n_fail = _count("n_fail", options.get("n_fail", 0))
     fail_status = _count("fail_status", options.get("fail_status", 500))
     task_failure = options.get("task_failure")
@@ -327,7 +422,14 @@ def start_simulator(options: Mapping[str, Any]) -> Iterator[RunningSimulator]:
         app = _steered_app(config, n_fail=n_fail, fail_status=fail_status, task_failure=task_failure)
     try:
         with run_simulator(config, app=app) as server:
-            yield RunningSimulator(base_url=server.base_url, api_key=config.api_keys[0], config=config, server=server)
+            polling = None
+            if fast(options):
+                from ._polling import PollPolicy
+
+                polling = PollPolicy().scaled(config.time_scale)  # the simulator's seconds, in real seconds
+            yield RunningSimulator(
+                base_url=server.base_url, api_key=config.api_keys[0], config=config, server=server, polling=polling
+            )
     finally:
         if app is not None:
             app.close()

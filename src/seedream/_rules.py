@@ -42,6 +42,7 @@ from seedream_rules import (
     is_retryable_task_code,
     output_size,
     parse_wxh,
+    rule_by_id,
 )
 
 from ._errors import RequestValidationError
@@ -110,7 +111,11 @@ def check_request(body: Mapping[str, Any], *, allow_internal_callbacks: bool = F
 
 def spec_violation_error(exc: ConstraintViolation) -> RequestValidationError:
     """The :class:`RequestValidationError` for a validator's finding, with its rule id."""
-    return RequestValidationError(exc.field, exc.value, exc.rule, exc.rule_id)
+    rule = exc.rule
+    if exc.rule_id is not None and rule.split(":", 1)[0] == "pattern":
+        # The generated validator quotes the regular expression; the rule's words say what is allowed.
+        rule = rule_by_id(exc.rule_id).text
+    return RequestValidationError(exc.field, exc.value, rule, exc.rule_id)
 
 
 def validate_request(body: Mapping[str, Any], *, allow_internal_callbacks: bool = False) -> None:

@@ -7,7 +7,11 @@ Installing the package makes these available in any pytest run::
     @pytest.mark.seedream(...)   options for both (time_scale=, faults=, n_fail=, ...)
 
 Both fixtures also set ``EVOLINK_API_KEY`` and ``SEEDREAM_BASE_URL`` for the
-test, so code that builds ``SeedreamAPI()`` from the environment talks to them.
+test, so code that builds ``SeedreamAPI()`` or ``Seedream()`` from the
+environment talks to them, and ``SEEDREAM_LEDGER`` to a file in the test's
+``tmp_path``. ``Seedream`` / ``AsyncSeedream`` clients built in the test keep
+the fixture's pace (simulator: its time scale; respx: a virtual clock, so
+waiting costs no real time) unless the marker says ``fast=False``.
 
 This module only imports pytest: projects that never use the fixtures pay
 nothing. Everything else is imported when a fixture is first requested.
@@ -16,6 +20,7 @@ nothing. Everything else is imported when a fixture is first requested.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,10 +33,11 @@ __all__ = ["pytest_configure", "seedream_respx", "seedream_simulator"]
 _MARKER_HELP = (
     "seedream(**options): configure the seedream_simulator / seedream_respx fixtures. "
     "Common: api_key=, n_fail= (first N generation requests fail), fail_status= (default 500), "
-    "task_failure= (tasks end failed with this code). Simulator: time_scale=, seed=, "
+    "task_failure= (tasks end failed with this code), fast=False (clients keep their real pace). "
+    "Simulator: time_scale=, seed=, "
     "faults={'5xx': rate, '429': rate, 'drop': rate, 'latency': seconds}, credits=, rate_limit=, "
     "and any other SimulatorConfig field. respx: polls= (processing answers before the end), "
-    "base_url=, using= ('httpcore' or 'httpx'). See the README section 'The pytest plugin for your project'."
+    "base_url=, using= ('httpcore' or 'httpx'). See the README section 'Testing your code'."
 )
 
 
@@ -39,23 +45,34 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
 
 
+def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, api_key: str, base_url: str) -> None:
+    monkeypatch.setenv("EVOLINK_API_KEY", api_key)
+    monkeypatch.setenv("SEEDREAM_BASE_URL", base_url)
+    # The test's own ledger, never the user's real one in their data directory.
+    monkeypatch.setenv("SEEDREAM_LEDGER", str(tmp_path / "seedream-ledger.sqlite3"))
+
+
 @pytest.fixture
-def seedream_simulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSimulator]:
+def seedream_simulator(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[RunningSimulator]:
     """A simulator serving the API on 127.0.0.1 for this test, configured by ``@pytest.mark.seedream``."""
-    from ._pytest_fixtures import marker_options, start_simulator
+    from ._pytest_fixtures import marker_options, pace_clients, start_simulator
 
     with start_simulator(marker_options(request.node)) as running:
-        monkeypatch.setenv("EVOLINK_API_KEY", running.api_key)
-        monkeypatch.setenv("SEEDREAM_BASE_URL", running.base_url)
+        _environment(monkeypatch, tmp_path, running.api_key, running.base_url)
+        pace_clients(monkeypatch, polling=running.polling)
         yield running
 
 
 @pytest.fixture
-def seedream_respx(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[RespxAPI]:
+def seedream_respx(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[RespxAPI]:
     """respx routes for both operations (and result files) answering per the spec; no socket is opened."""
-    from ._pytest_fixtures import marker_options, mock_api
+    from ._pytest_fixtures import marker_options, mock_api, pace_clients
 
     with mock_api(marker_options(request.node)) as api:
-        monkeypatch.setenv("EVOLINK_API_KEY", api.api_key)
-        monkeypatch.setenv("SEEDREAM_BASE_URL", api.base_url)
+        _environment(monkeypatch, tmp_path, api.api_key, api.base_url)
+        pace_clients(monkeypatch, clock=api.clock)
         yield api

@@ -134,14 +134,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "size-shape",
         "size",
-        "a listed ratio or WIDTHxHEIGHT",
+        f"one of the ratios {', '.join(RATIOS)} (used with quality 2K or 3K), or WIDTHxHEIGHT in pixels "
+        f"with {MIN_PIXELS:,} to {MAX_PIXELS:,} pixels in all (2560x1440 to 3072x3072) and an aspect ratio "
+        "within [1/16, 16]",
         "supports two formats: Method 1 - Ratio format ... Method 2 - Pixel format: Width x Height",
         f"{_REQ}/size pattern",
     ),
     Rule(
         "size-pixel-range",
         "size",
-        "WIDTHxHEIGHT total pixels within [3,686,400, 9,437,184]",
+        f"WIDTHxHEIGHT with {MIN_PIXELS:,} to {MAX_PIXELS:,} pixels in all (2560x1440 to 3072x3072)",
         "Total pixel range: `[2560x1440, 3072x3072]`",
         "rules",
     ),

@@ -37,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,9 @@ def _ledger_rows(path: Path) -> list[tuple[str, str | None]]:
     if not path.exists():
         return []
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+        # closing(): sqlite3's own context manager ends the transaction but leaves the connection open
+        # (Python 3.13 then warns "unclosed database", an error under filterwarnings=error).
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as db:
             return [(str(s), t) for s, t in db.execute("SELECT state, task_id FROM tasks")]
     except sqlite3.Error:
         return []  # not created yet, or the schema is still being written

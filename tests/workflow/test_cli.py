@@ -84,14 +84,14 @@ def test_missing_key_is_one_line_and_exit_2(env: dict[str, str]) -> None:
     env = {**env, "EVOLINK_API_KEY": ""}
     code, out, err = run(env, "generate", "a lighthouse")
     assert code == 2 and out == ""
-    assert err.strip().splitlines() == ["error: no API key: pass api_key=... or set EVOLINK_API_KEY"]
+    assert err.strip().splitlines() == ["error: no API key: set EVOLINK_API_KEY (export EVOLINK_API_KEY=sk-...)"]
 
 
 def test_rule_violation_names_the_field_and_sends_nothing(env: dict[str, str], simulator: RunningSimulator) -> None:
     code, _, err = run(env, "generate", "a lighthouse", "-n", "16")
     assert code == 2
     [line] = err.strip().splitlines()
-    assert line.startswith("error: n:") and "15" in line
+    assert line.startswith("error: -n:") and "15" in line
     assert simulator.counters()["requests"] == {}
 
 

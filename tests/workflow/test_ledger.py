@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -114,9 +115,8 @@ def test_downloaded_state_is_not_undone_by_a_later_poll(ledger: Ledger, tmp_path
 
 def test_a_ledger_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA user_version = 99")
-    db.close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA user_version = 99")
     with pytest.raises(LedgerError, match="newer"):
         Ledger(path)
 
