@@ -329,7 +329,7 @@ def _redacted(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def error_for_status(
-    response: httpx.Response, *, reason: str | None = None, redact: tuple[str, ...] = ()
+    response: httpx.Response, *, reason: str | None = None, redact: tuple[str, ...] = (), body: bytes | None = None
 ) -> APIStatusError:
     """The exception for an error (or unusable) response; never raises while parsing.
 
@@ -339,10 +339,12 @@ def error_for_status(
     proxy, say) is an :class:`UnexpectedResponseError` too, except 429: a
     rate limit is a rate limit whoever sends it, and ``Retry-After`` is kept.
     ``redact`` lists strings (the API key) that must not appear in the message,
-    should a server echo them back; ``body`` keeps the raw bytes.
+    should a server echo them back; ``body`` keeps the raw bytes. Pass ``body``
+    when the response was streamed (its decoded, size-capped bytes).
     """
     status = response.status_code
-    body = response.content
+    if body is None:
+        body = response.content
     envelope = _envelope(body)
     headers = dict(response.headers)
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)

@@ -19,6 +19,7 @@ carrying status, headers and the raw body.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -27,11 +28,22 @@ from typing import Any, TypeVar
 import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskStatus
 
+from ._deadline import Deadline
 from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_for_status
 from ._rules import is_retryable_task_code
 from ._spec import component_schema
 
-__all__ = ["parse_create_response", "parse_task_response", "raise_for_task_status"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "aread_answer",
+    "parse_create_response",
+    "parse_task_response",
+    "raise_for_task_status",
+    "read_answer",
+]
+
+#: Largest decoded API answer read (a task with 15 result links is about 3 kB); more is refused while streaming.
+MAX_ANSWER_BYTES = 1 << 20
 
 M = TypeVar("M", ImageGenerationResponse, TaskDetailResponse)
 
@@ -153,22 +165,28 @@ def _conform_object(data: dict[str, Any], nested: dict[str, _Field]) -> dict[str
     return out
 
 
-def _unusable(response: httpx.Response, reason: str, redact: tuple[str, ...]) -> APIStatusError:
-    return error_for_status(response, reason=reason, redact=redact)
+def _unusable(
+    response: httpx.Response, reason: str, redact: tuple[str, ...], body: bytes | None = None
+) -> APIStatusError:
+    return error_for_status(response, reason=reason, redact=redact, body=body)
 
 
-def _parse(response: httpx.Response, model: type[M], component: str, redact: tuple[str, ...]) -> M:
-    content = response.content
+def _parse(
+    response: httpx.Response, model: type[M], component: str, redact: tuple[str, ...], body: bytes | None
+) -> M:
+    content = response.content if body is None else body
     if not content:
-        raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact)
+        raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact, content)
     try:
         data = json.loads(content)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, too-long ints, nesting
         reason = f"HTTP {response.status_code} body is not JSON ({exc.__class__.__name__})"
-        raise _unusable(response, reason, redact) from None
+        raise _unusable(response, reason, redact, content) from None
     if type(data) is not dict:
         raise _unusable(
-            response, f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object", redact
+            response, f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object",
+            redact,
+            content,
         )
     shape = _shape(component)
     try:
@@ -179,26 +197,34 @@ def _parse(response: httpx.Response, model: type[M], component: str, redact: tup
             response,
             f"HTTP {response.status_code} {component}: {where} should be {exc.expected}, got {type(exc.got).__name__}",
             redact,
+            content,
         ) from None
     try:
         return model.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # the shape check should make this unreachable
-        raise _unusable(response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact) from None
+        raise _unusable(response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact, content) from None
 
 
-def parse_create_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> ImageGenerationResponse:
-    """A 200 answer to ``POST /v1/images/generations``; it must carry the task ``id`` (or nothing can follow it)."""
-    parsed = _parse(response, ImageGenerationResponse, "ImageGenerationResponse", redact)
+def parse_create_response(
+    response: httpx.Response, *, redact: tuple[str, ...] = (), body: bytes | None = None
+) -> ImageGenerationResponse:
+    """A 200 answer to ``POST /v1/images/generations``; it must carry the task ``id`` (or nothing can follow it).
+
+    ``body``: the decoded body when it was streamed (:func:`read_answer`); else ``response.content``.
+    """
+    parsed = _parse(response, ImageGenerationResponse, "ImageGenerationResponse", redact, body)
     if not isinstance(parsed.id, str) or not parsed.id:
         raise _unusable(
-            response, "HTTP 200 for a generation request without a task id: the task cannot be followed", redact
+            response, "HTTP 200 for a generation request without a task id: the task cannot be followed", redact, body
         )
     return parsed
 
 
-def parse_task_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> TaskDetailResponse:
+def parse_task_response(
+    response: httpx.Response, *, redact: tuple[str, ...] = (), body: bytes | None = None
+) -> TaskDetailResponse:
     """A 200 answer to ``GET /v1/tasks/{task_id}``."""
-    return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact)
+    return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact, body)
 
 
 def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
@@ -221,3 +247,114 @@ def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
     if task.status == TaskStatus.CANCELLED:
         raise TaskCancelledError(f"task {task_id} was cancelled", task_id=task_id)
     return task
+
+
+# -- reading an answer: within the call's deadline, decoded size capped while streaming -----------------------------
+
+
+class _Inflater:
+    """One ``Content-Encoding`` step (gzip or deflate) whose output per call is bounded."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._raw_fallback = encoding == "deflate"  # "deflate" is zlib-wrapped by the RFC, raw by some servers
+        self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding != "deflate" else zlib.MAX_WBITS)
+        self._tail = b""
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._tail)
+
+    def __call__(self, data: bytes, limit: int) -> bytes:
+        data = self._tail + data if self._tail else data
+        try:
+            out = self._inflate.decompress(data, limit)
+        except zlib.error:
+            if not self._raw_fallback:
+                raise
+            self._raw_fallback = False
+            self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._inflate.decompress(data, limit)
+        self._raw_fallback = False
+        self._tail = self._inflate.unconsumed_tail
+        return out
+
+
+class _Body:
+    """The decoded body, accumulated up to ``limit`` bytes; ``over`` once more than that arrived."""
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.over = False
+        self._parts: list[bytes] = []
+        encodings = [e.strip().lower() for e in content_encoding.split(",")]
+        # Decoded in reverse order of application; unknown codings are passed through, as httpx does.
+        self._steps = [_Inflater(e) for e in reversed(encodings) if e in ("gzip", "x-gzip", "deflate")]
+
+    def feed(self, data: bytes) -> bool:
+        """Add a raw chunk; True once the decoded body is over the cap (stop reading)."""
+        try:
+            while True:
+                out = data
+                room = self.limit - self.size + 1
+                for step in self._steps:
+                    out = step(out, room)
+                self._add(out)
+                if self.over or not any(step.pending for step in self._steps):
+                    return self.over
+                data = b""
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"Content-Encoding does not decode: {exc}") from None
+
+    def _add(self, out: bytes) -> None:
+        if not out:
+            return
+        self.size += len(out)
+        if self.size > self.limit:
+            self.over = True
+            out = out[: len(out) - (self.size - self.limit)]
+        self._parts.append(out)
+
+    def content(self) -> bytes:
+        return b"".join(self._parts)
+
+
+def _in_memory(response: httpx.Response) -> bytes | None:
+    try:
+        return response.content  # a transport that built the answer in memory (MockTransport, respx)
+    except httpx.ResponseNotRead:
+        return None
+
+
+def read_answer(response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
+    """The decoded body of a streamed answer (at most ``limit`` bytes) and whether more was refused.
+
+    Raw chunks are decoded here, with bounded output per step, so a gzip bomb costs at most ``limit`` bytes
+    of memory; the deadline is checked between chunks (each read is bounded by it too, see ``_deadline``).
+    """
+    content = _in_memory(response)
+    if content is not None:
+        return content[:limit], len(content) > limit
+    body = _Body(response.headers.get("content-encoding", ""), limit)
+    for chunk in response.iter_raw():
+        deadline.check(response.request)
+        if body.feed(chunk):
+            break
+    return body.content(), body.over
+
+
+async def aread_answer(
+    response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES
+) -> tuple[bytes, bool]:
+    """The async twin of :func:`read_answer`."""
+    content = _in_memory(response)
+    if content is not None:
+        return content[:limit], len(content) > limit
+    body = _Body(response.headers.get("content-encoding", ""), limit)
+    async for chunk in response.aiter_raw():
+        deadline.check(response.request)
+        if body.feed(chunk):
+            break
+    return body.content(), body.over
+
