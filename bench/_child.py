@@ -73,7 +73,9 @@ def _download(args: dict[str, Any]) -> dict[str, Any]:
         detail = TaskDetailResponse.from_dict(
             {"id": task_id, "status": "completed", "progress": 100, "results": [url], "object": "image.generation.task"}
         )
-        seedream = Seedream(API_KEY, base_url=args["base_url"], ledger=Path(args["ledger"]))
+        seedream = Seedream(
+            API_KEY, base_url=args["base_url"], ledger=Path(args["ledger"]), allow_internal_result_hosts=True
+        )
         how = reset_peak_rss()
         before = current_rss_bytes()
         start = time.perf_counter()
@@ -106,7 +108,11 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
         polls += 1
 
     ours = AsyncSeedream(
-        API_KEY, base_url=args["base_url"], ledger=Path(args["ledger"]), polling=PollPolicy().scaled(scale)
+        API_KEY,
+        base_url=args["base_url"],
+        ledger=Path(args["ledger"]),
+        polling=PollPolicy().scaled(scale),
+        allow_internal_result_hosts=True,  # the simulator serves results on 127.0.0.1
     )
     bare = httpx.AsyncClient(base_url=args["base_url"], headers={"Authorization": f"Bearer {API_KEY}"}, timeout=120)
 

@@ -40,6 +40,7 @@ import httpx
 from seedream_client.models import ImageGenerationRequestModel, ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import quote_segment
 
+from ._deadline import Deadline, bound_sockets
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -47,7 +48,6 @@ from ._errors import (
     RequestValidationError,
     error_for_status,
 )
-from ._deadline import Deadline, bound_sockets
 from ._responses import MAX_ANSWER_BYTES, aread_answer, parse_create_response, parse_task_response, read_answer
 from ._rules import validate_request
 
@@ -298,9 +298,7 @@ class _Base:
         deadline = Deadline(total, what)
         return deadline, {"timeout": deadline.timeouts(phases)}
 
-    def _request(
-        self, method: str, url: httpx.URL, content: bytes | None, extensions: dict[str, Any]
-    ) -> httpx.Request:
+    def _request(self, method: str, url: httpx.URL, content: bytes | None, extensions: dict[str, Any]) -> httpx.Request:
         http = self._http
         if self._own:
             # Our own client: its defaults are already in the precomputed headers.
@@ -322,9 +320,7 @@ class _Base:
             content = b""
         else:
             headers["Content-Length"] = str(len(content))
-        request = httpx.Request(
-            method, url, headers=headers, stream=httpx.ByteStream(content), extensions=extensions
-        )
+        request = httpx.Request(method, url, headers=headers, stream=httpx.ByteStream(content), extensions=extensions)
         request.read()  # so hooks and transports can look at request.content
         return request
 

@@ -171,9 +171,7 @@ def _unusable(
     return error_for_status(response, reason=reason, redact=redact, body=body)
 
 
-def _parse(
-    response: httpx.Response, model: type[M], component: str, redact: tuple[str, ...], body: bytes | None
-) -> M:
+def _parse(response: httpx.Response, model: type[M], component: str, redact: tuple[str, ...], body: bytes | None) -> M:
     content = response.content if body is None else body
     if not content:
         raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact, content)
@@ -184,7 +182,8 @@ def _parse(
         raise _unusable(response, reason, redact, content) from None
     if type(data) is not dict:
         raise _unusable(
-            response, f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object",
+            response,
+            f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object",
             redact,
             content,
         )
@@ -202,7 +201,9 @@ def _parse(
     try:
         return model.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # the shape check should make this unreachable
-        raise _unusable(response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact, content) from None
+        raise _unusable(
+            response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact, content
+        ) from None
 
 
 def parse_create_response(
@@ -357,4 +358,3 @@ async def aread_answer(
         if body.feed(chunk):
             break
     return body.content(), body.over
-

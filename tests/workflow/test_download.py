@@ -50,6 +50,7 @@ def fetch(
             directory=directory,
             retry=RetryPolicy(),
             max_bytes=max_bytes,
+            allow_internal_hosts=True,  # URL is on 127.0.0.1 (never contacted: MockTransport)
             sleep=sleeps or Sleeps(),
         )
 
