@@ -1,6 +1,6 @@
 """Measurements that need a process of their own for a clean peak-RSS figure.
 
-    python -m bench._child download '{"impl": "bare"|"ours", "url": ..., "directory": ..., "base_url": ..., ...}'
+    python -m bench._child download '{"impl": "bare"|"durable"|"ours", "url": ..., "directory": ..., "base_url": ..., ...}'
     python -m bench._child concurrency '{"base_url": ..., "durations": [...], "time_scale": ..., "ledger": ...}'
 
 Each prints one JSON line. The peak-RSS growth is the peak during the work
@@ -60,6 +60,33 @@ def _download(args: dict[str, Any]) -> dict[str, Any]:
             for chunk in response.iter_bytes(64 * 1024):
                 received += len(chunk)
                 out.write(chunk)
+        seconds = time.perf_counter() - start
+        client.close()
+    elif args["impl"] == "durable":
+        # The same durability as ours, nothing else: stream, sha256, fsync, atomic rename, directory fsync.
+        import hashlib
+        import os
+
+        client = httpx.Client(timeout=60)
+        how = reset_peak_rss()
+        before = current_rss_bytes()
+        start = time.perf_counter()
+        received = 0
+        digest = hashlib.sha256()
+        temp = directory / ".result.png.part"
+        with client.stream("GET", url) as response, open(temp, "wb") as out:
+            response.raise_for_status()
+            for chunk in response.iter_bytes(64 * 1024):
+                received += len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, directory / "result.png")
+        fd = os.open(directory, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        digest.hexdigest()
         seconds = time.perf_counter() - start
         client.close()
     else:

@@ -53,7 +53,7 @@ import httpx
 
 from ._deadline import ThroughputDeadline
 from ._errors import APIConnectionError, APIError, DownloadError, LinkExpiredError, error_for_status
-from ._responses import aread_answer, read_answer
+from ._responses import araw_body, aread_answer, raw_body, read_answer
 from ._retry import RetryPolicy, acall_with_retries, call_with_retries
 from ._rules import is_internal_host
 
@@ -523,13 +523,18 @@ def download_image(
                     url=url,
                     owned=owned,
                 )
+                chunks, decoder = raw_body(response, CHUNK_BYTES)  # our decoder: bounded even for a gzip bomb
                 try:
-                    for chunk in response.iter_bytes():
-                        sink.write(chunk)
+                    for chunk in chunks:
                         deadline.received(len(chunk))
                         deadline.check(request)
+                        for piece in decoder.feed(chunk):
+                            sink.write(piece)
                         if on_progress is not None:
                             on_progress(DownloadProgress(task_id, index, count, sink.received, total))
+                except httpx.DecodingError as exc:
+                    sink.abort()
+                    raise DownloadError(f"result {index} of task {task_id}: {exc}", task_id=task_id, url=url) from None
                 except httpx.RequestError as exc:
                     sink.abort()
                     if deadline.expired():
@@ -617,13 +622,18 @@ async def adownload_image(
                     url=url,
                     owned=owned,
                 )
+                achunks, decoder = araw_body(response, CHUNK_BYTES)  # our decoder: bounded even for a gzip bomb
                 try:
-                    async for chunk in response.aiter_bytes():
-                        sink.write(chunk)
+                    async for chunk in achunks:
                         deadline.received(len(chunk))
                         deadline.check(request)
+                        for piece in decoder.feed(chunk):
+                            sink.write(piece)
                         if on_progress is not None:
                             on_progress(DownloadProgress(task_id, index, count, sink.received, total))
+                except httpx.DecodingError as exc:
+                    sink.abort()
+                    raise DownloadError(f"result {index} of task {task_id}: {exc}", task_id=task_id, url=url) from None
                 except httpx.RequestError as exc:
                     sink.abort()
                     if deadline.expired():

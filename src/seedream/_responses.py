@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
@@ -35,10 +35,13 @@ from ._spec import component_schema
 
 __all__ = [
     "MAX_ANSWER_BYTES",
+    "ContentDecoder",
+    "araw_body",
     "aread_answer",
     "parse_create_response",
     "parse_task_response",
     "raise_for_task_status",
+    "raw_body",
     "read_answer",
 ]
 
@@ -257,14 +260,15 @@ class _Inflater:
     """One ``Content-Encoding`` step (gzip or deflate) whose output per call is bounded."""
 
     def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
         self._raw_fallback = encoding == "deflate"  # "deflate" is zlib-wrapped by the RFC, raw by some servers
         self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding != "deflate" else zlib.MAX_WBITS)
         self._tail = b""
+        self._full = False
 
     @property
     def pending(self) -> bool:
-        return bool(self._tail)
+        """Input left over, or output that may not have fitted: call again with ``b""``."""
+        return bool(self._tail) or self._full
 
     def __call__(self, data: bytes, limit: int) -> bytes:
         data = self._tail + data if self._tail else data
@@ -276,9 +280,44 @@ class _Inflater:
             self._raw_fallback = False
             self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
             out = self._inflate.decompress(data, limit)
-        self._raw_fallback = False
+        if data:
+            self._raw_fallback = False
         self._tail = self._inflate.unconsumed_tail
+        self._full = len(out) >= limit and not self._inflate.eof
         return out
+
+
+class ContentDecoder:
+    """``Content-Encoding`` undone chunk by chunk, no piece longer than ``piece`` bytes: a bomb cannot balloon.
+
+    httpx's own decoders inflate each raw chunk whole (64 KiB of gzip can become 64 MiB in one call). gzip and
+    deflate are undone here (the only codings our requests accept); any other is passed through, as httpx does.
+    A stream that does not decode raises ``httpx.DecodingError``.
+    """
+
+    def __init__(self, content_encoding: str, piece: int = 64 * 1024) -> None:
+        encodings = [e.strip().lower() for e in content_encoding.split(",")]
+        # Undone in reverse order of application.
+        self._steps = [_Inflater(e) for e in reversed(encodings) if e in ("gzip", "x-gzip", "deflate")]
+        self.piece = piece
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not self._steps:
+            if data:
+                yield data
+            return
+        try:
+            while True:
+                out = data
+                for step in self._steps:
+                    out = step(out, self.piece)
+                if out:
+                    yield out
+                if not any(step.pending for step in self._steps):
+                    return
+                data = b""
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"Content-Encoding does not decode: {exc}") from None
 
 
 class _Body:
@@ -289,33 +328,20 @@ class _Body:
         self.size = 0
         self.over = False
         self._parts: list[bytes] = []
-        encodings = [e.strip().lower() for e in content_encoding.split(",")]
-        # Decoded in reverse order of application; unknown codings are passed through, as httpx does.
-        self._steps = [_Inflater(e) for e in reversed(encodings) if e in ("gzip", "x-gzip", "deflate")]
+        self._decoder = ContentDecoder(content_encoding, min(limit + 1, 64 * 1024))
 
     def feed(self, data: bytes) -> bool:
         """Add a raw chunk; True once the decoded body is over the cap (stop reading)."""
-        try:
-            while True:
-                out = data
-                room = self.limit - self.size + 1
-                for step in self._steps:
-                    out = step(out, room)
-                self._add(out)
-                if self.over or not any(step.pending for step in self._steps):
-                    return self.over
-                data = b""
-        except zlib.error as exc:
-            raise httpx.DecodingError(f"Content-Encoding does not decode: {exc}") from None
-
-    def _add(self, out: bytes) -> None:
-        if not out:
-            return
-        self.size += len(out)
-        if self.size > self.limit:
-            self.over = True
-            out = out[: len(out) - (self.size - self.limit)]
-        self._parts.append(out)
+        if self.over:
+            return True
+        for out in self._decoder.feed(data):
+            self.size += len(out)
+            if self.size > self.limit:
+                self.over = True
+                self._parts.append(out[: len(out) - (self.size - self.limit)])
+                return True
+            self._parts.append(out)
+        return False
 
     def content(self) -> bytes:
         return b"".join(self._parts)
@@ -326,6 +352,27 @@ def _in_memory(response: httpx.Response) -> bytes | None:
         return response.content  # a transport that built the answer in memory (MockTransport, respx)
     except httpx.ResponseNotRead:
         return None
+
+
+def raw_body(response: httpx.Response, piece: int = 64 * 1024) -> tuple[Iterator[bytes], ContentDecoder]:
+    """A streamed response's raw chunks and the decoder for them (an answer already in memory: its bytes)."""
+    content = _in_memory(response)
+    if content is not None:
+        return (content[i : i + piece] for i in range(0, len(content), piece)), ContentDecoder("", piece)
+    return response.iter_raw(), ContentDecoder(response.headers.get("content-encoding", ""), piece)
+
+
+async def _slices(content: bytes, piece: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(content), piece):
+        yield content[start : start + piece]
+
+
+def araw_body(response: httpx.Response, piece: int = 64 * 1024) -> tuple[AsyncIterator[bytes], ContentDecoder]:
+    """The async twin of :func:`raw_body`."""
+    content = _in_memory(response)
+    if content is not None:
+        return _slices(content, piece), ContentDecoder("", piece)
+    return response.aiter_raw(), ContentDecoder(response.headers.get("content-encoding", ""), piece)
 
 
 def read_answer(response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
