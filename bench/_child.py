@@ -1,6 +1,6 @@
 """Measurements that need a process of their own for a clean peak-RSS figure.
 
-    python -m bench._child download '{"impl": "bare"|"durable"|"ours", "url": ..., "directory": ..., "base_url": ..., ...}'
+    python -m bench._child download '{"impl": "bare"|"durable"|"ours", "url": ..., "directory": ..., ...}'
     python -m bench._child concurrency '{"base_url": ..., "durations": [...], "time_scale": ..., "ledger": ...}'
 
 Each prints one JSON line. The peak-RSS growth is the peak during the work
