@@ -4,9 +4,10 @@ One asyncio server in a child process of its own (so its buffers never count aga
 serves the :func:`catalogue` of *behaviours* at once; the request names its behaviour (the task id of
 ``GET /v1/tasks/{id}``, the prompt of ``POST /v1/images/generations``, the file name of
 ``GET /files/{name}.png``, all made by :func:`task_name`). Behaviours drip the status line and headers
-or the body one byte at a time, stall before or inside the answer, trickle, send gzip bombs and endless chunked bodies, or send broken framing
-(:data:`.hostile.RAW_HOSTILE`). Every connection is bounded: the server closes it after
-:data:`CONNECTION_CAP_SECONDS` whatever it was doing, and :meth:`HostilePeer.close` ends the process.
+or the body one byte at a time, stall before or inside the answer, trickle, send gzip bombs and endless
+chunked bodies, or send broken framing (:data:`.hostile.RAW_HOSTILE`). Every connection is bounded: the
+server closes it after :data:`CONNECTION_CAP_SECONDS` whatever it was doing, and
+:meth:`HostilePeer.close` ends the process.
 """
 
 from __future__ import annotations
