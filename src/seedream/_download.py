@@ -183,8 +183,9 @@ def ensure_directory(directory: Path, *, task_id: str | None = None) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        whose = f" for task {task_id}" if task_id else ""
         raise DownloadError(
-            f"cannot create the output directory {directory}: {exc.strerror or exc}", task_id=task_id
+            f"cannot create the output directory {directory}{whose}: {exc.strerror or exc}", task_id=task_id
         ) from None
 
 
