@@ -255,9 +255,12 @@ def test_a_full_or_read_only_disk_is_a_download_error_and_one_cli_line(
     target, how = request.getfixturevalue(disk)
     task_id = f"task-unified-1757165031-{disk.replace('_', '-')}"
     storage.serve(task_id, [_png(3, side=256)])  # about 200 kB: more than the 64 KiB tmpfs holds
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger, _client(storage, ledger) as client:
-        with pytest.raises(DownloadError) as caught:
-            client.download(task_id, target)
+    with (
+        Ledger(tmp_path / "ledger.sqlite3") as ledger,
+        _client(storage, ledger) as client,
+        pytest.raises(DownloadError) as caught,
+    ):
+        client.download(task_id, target)
     witness.see_error(caught.value)
     assert caught.value.task_id == task_id
     code, out, err = _cli(storage, tmp_path, "download", task_id, "--out", str(target))
