@@ -293,3 +293,42 @@ def test_every_call_ends_within_its_bound_against_dripping_stalling_and_bombing_
     assert len(variants) >= 500
     assert sweep.problems == [], "\n".join(sweep.problems)
     assert growth_mib < RSS_CAP_MIB
+
+
+def test_a_one_gib_gzip_bomb_on_get_task_is_refused_at_the_cap_with_flat_memory(
+    peer: peers.HostilePeer, thorough: bool, figures: Figures, witness: SecretWitness
+) -> None:
+    index = next(i for i, b in enumerate(peers.catalogue(thorough)) if b.kind == "gzip bomb 1024 MiB")
+    seconds: list[float] = []
+
+    async def refused_twice() -> list[BaseException]:
+        errors: list[BaseException] = []
+        async with AsyncSeedreamAPI(SENTINEL_KEY, base_url=peer.base_url) as aapi:
+            with SeedreamAPI(SENTINEL_KEY, base_url=peer.base_url) as api:
+                for mode in ("sync", "async"):
+                    started = time.monotonic()
+                    try:  # a generous timeout: the cap, not the deadline, must end it
+                        if mode == "sync":
+                            api.get_task(peer.name(index), timeout=30)
+                        else:
+                            await aapi.get_task(peer.name(index), timeout=30)
+                    except SeedreamError as error:
+                        errors.append(error)
+                    seconds.append(time.monotonic() - started)
+        return errors
+
+    reset = _reset_peak()
+    before = _rss_now() if reset else _peak()
+    errors = asyncio.run(refused_twice())
+    growth_mib = (_peak() - before) / 2**20
+    for error in errors:
+        witness.see_error(error)
+    figures.update(
+        decoded_size="1 GiB (about 1 MB on the wire)",
+        seconds=[round(s, 3) for s in seconds],
+        peak_rss_growth_mib=round(growth_mib, 1),
+        errors=[str(e)[:120] for e in errors],
+    )
+    assert len(errors) == 2 and all(isinstance(e, UnexpectedResponseError) for e in errors)
+    assert all("cap of 1,048,576 decoded bytes" in str(e) for e in errors)
+    assert growth_mib < RSS_CAP_MIB
