@@ -17,7 +17,7 @@ __version__ = _version("seedream")
 
 if TYPE_CHECKING:
     from ._client import AsyncSeedreamAPI, SeedreamAPI
-    from ._download import DownloadProgress, SavedFile
+    from ._download import DownloadLimits, DownloadProgress, SavedFile
     from ._errors import (
         APIConnectionError,
         APIError,
@@ -61,6 +61,7 @@ _EXPORTS = {
     "BadRequestError": "_errors",
     "ConfigurationError": "_errors",
     "DownloadError": "_errors",
+    "DownloadLimits": "_download",
     "DownloadProgress": "_download",
     "Generation": "_workflow",
     "InsufficientQuotaError": "_errors",
@@ -118,6 +119,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "DownloadError",
+    "DownloadLimits",
     "DownloadProgress",
     "Generation",
     "InsufficientQuotaError",
