@@ -332,3 +332,30 @@ def test_a_one_gib_gzip_bomb_on_get_task_is_refused_at_the_cap_with_flat_memory(
     assert len(errors) == 2 and all(isinstance(e, UnexpectedResponseError) for e in errors)
     assert all("cap of 1,048,576 decoded bytes" in str(e) for e in errors)
     assert growth_mib < RSS_CAP_MIB
+
+
+def test_a_callers_own_http_client_still_has_stalls_and_body_drips_bounded(
+    peer: peers.HostilePeer, thorough: bool, figures: Figures, witness: SecretWitness
+) -> None:
+    # No socket wrapper on a client we did not build: each phase's timeout is cut to the bound, and the
+    # deadline is checked between body chunks. (A head dripped byte by byte needs our own client.)
+    import httpx
+
+    kinds = (
+        "stall before-head",
+        "stall after-head",
+        "stall mid-body",
+        "drip-body 0.05s/byte",
+        "drip-chunked 0.05s/chunk",
+    )
+    indexes = [i for i, b in enumerate(peers.catalogue(thorough)) if b.kind in kinds]
+    took: list[float] = []
+    with httpx.Client() as own, SeedreamAPI(SENTINEL_KEY, base_url=peer.base_url, http_client=own) as api:
+        for index in indexes:
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError, match="deadline") as caught:
+                api.get_task(peer.name(index), timeout=0.5)
+            took.append(time.monotonic() - started)
+            witness.see_error(caught.value)
+    figures.update(behaviours=len(indexes), seconds=[round(t, 2) for t in took])
+    assert len(indexes) == len(kinds) and max(took) < 0.5 + SLACK_SECONDS
