@@ -48,7 +48,14 @@ from ._errors import (
     RequestValidationError,
     error_for_status,
 )
-from ._responses import MAX_ANSWER_BYTES, aread_answer, parse_create_response, parse_task_response, read_answer
+from ._responses import (
+    ACCEPT_ENCODING,
+    MAX_ANSWER_BYTES,
+    aread_answer,
+    parse_create_response,
+    parse_task_response,
+    read_answer,
+)
 from ._rules import validate_request
 
 __all__ = [
@@ -197,7 +204,12 @@ class _Base:
         self._create_url = httpx.URL(self.base_url + CREATE_PATH)
         # Sent with every request, over whatever the httpx client has (httpx.Headers masks the key in repr).
         self._auth = httpx.Headers(
-            {"Authorization": f"Bearer {key}", "User-Agent": USER_AGENT, "Accept": "application/json"}
+            {
+                "Authorization": f"Bearer {key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,  # what _responses decodes (httpx adds br/zstd when installed)
+            }
         )
         self._own = True
         self._get_headers = self._auth

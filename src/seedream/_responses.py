@@ -34,6 +34,7 @@ from ._rules import is_retryable_task_code
 from ._spec import component_schema
 
 __all__ = [
+    "ACCEPT_ENCODING",
     "MAX_ANSWER_BYTES",
     "ContentDecoder",
     "araw_body",
@@ -45,6 +46,8 @@ __all__ = [
     "read_answer",
 ]
 
+#: The codings :class:`ContentDecoder` undoes: the only ones our requests accept.
+ACCEPT_ENCODING = "gzip, deflate"
 #: Largest decoded API answer read (a task with 15 result links is about 3 kB); more is refused while streaming.
 MAX_ANSWER_BYTES = 1 << 20
 

@@ -74,6 +74,7 @@ from ._errors import (
 )
 from ._ledger import Ledger, LedgerEntry, TaskState
 from ._polling import PollPolicy, PollScheduler
+from ._responses import ACCEPT_ENCODING
 from ._retry import RetryPolicy, acall_with_retries, call_with_retries
 from ._rules import MAX_TOTAL_IMAGES, generated_image_count, is_retryable_task_code
 
@@ -585,7 +586,12 @@ def _iso(unix: float) -> str:
 
 def _download_client_kwargs() -> dict[str, Any]:
     # Plain client: result links are signed storage URLs; the API key must never go there.
-    return {"timeout": httpx.Timeout(60.0, connect=10.0), "follow_redirects": False}
+    # Only the codings our bounded decoder undoes (httpx would add br/zstd when those packages are installed).
+    return {
+        "timeout": httpx.Timeout(60.0, connect=10.0),
+        "follow_redirects": False,
+        "headers": {"Accept-Encoding": ACCEPT_ENCODING},
+    }
 
 
 _BUILD_KEYS = (
