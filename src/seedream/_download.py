@@ -18,7 +18,9 @@ sanitised *and* suffixed with a hash of the raw id after a ``.`` (which no
 plain name holds), so ``task-1-a.b`` and ``task-1-a/b`` never share a file.
 A file is never replaced unless the caller says it owns it (``owned=``, the
 workflow's ledger record of that very result): a name already taken is
-refused (hard link, which fails on an existing name, then unlink). Result
+refused (hard link, which fails on an existing name, then unlink), unless it
+holds the very same bytes (this result, placed by a run killed before the
+ledger recorded it: kept as it is). Result
 links on loopback, private or link-local hosts are refused by the same rule
 as callback hosts (:func:`seedream._rules.is_internal_host`) unless
 ``allow_internal_hosts`` (a local simulator). Every image has a total
@@ -389,9 +391,11 @@ class ImageSink:
         try:
             os.link(self.temp_path, final, follow_symlinks=False)  # fails on any existing name: no overwrite
         except FileExistsError:
-            raise self._fail(
-                f"refusing to overwrite {final.name}: a file of that name exists and is not this result's"
-            ) from None
+            if final.is_symlink() or sha256_of(final) != self._hash.hexdigest():
+                raise self._fail(
+                    f"refusing to overwrite {final.name}: a file of that name exists and is not this result's"
+                ) from None
+            # The very same bytes: this result, placed by a run killed before its ledger record. Kept.
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
                 raise

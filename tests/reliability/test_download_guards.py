@@ -181,6 +181,11 @@ def test_a_file_already_at_the_final_name_is_never_overwritten(
         again = client.download(task_id, target)[0]
     assert theirs.read_bytes() == again.path.read_bytes() and sha256_of(again.path) == again.sha256
     assert sorted(p.name for p in target.iterdir()) == [theirs.name]
+    # The same bytes already there (a run killed between placing the file and recording it): kept, recorded.
+    with Ledger(tmp_path / "fresh-ledger.sqlite3") as ledger, _client(storage, ledger) as client:
+        adopted = client.download(task_id, target)[0]
+        entry = ledger.get(task_id)
+    assert adopted.path == theirs and entry is not None and entry.files[0].sha256 == sha256_of(theirs)
 
 
 # -- disks -------------------------------------------------------------------------------------------------------------
