@@ -350,10 +350,10 @@ class _Base:
             raise error_for_status(response, redact=self._redact, body=body)
         if over:
             reason = (
-                f"HTTP 200 answer larger than the cap of {self.max_answer_bytes:,} decoded bytes (max_answer_bytes); "
+                f"answer larger than the cap of {self.max_answer_bytes:,} decoded bytes (max_answer_bytes); "
                 "refused while reading it"
             )
-            raise error_for_status(response, reason=reason, redact=self._redact, body=body[:1024])
+            raise error_for_status(response, reason=reason, redact=self._redact, body=body)
 
     def _created(self, response: httpx.Response, body: bytes, over: bool) -> ImageGenerationResponse:
         self._checked_answer(response, body, over)

@@ -323,6 +323,9 @@ class ContentDecoder:
             raise httpx.DecodingError(f"Content-Encoding does not decode: {exc}") from None
 
 
+_REFUSED_PREFIX = 1024
+
+
 class _Body:
     """The decoded body, accumulated up to ``limit`` bytes; ``over`` once more than that arrived."""
 
@@ -347,6 +350,13 @@ class _Body:
         return False
 
     def content(self) -> bytes:
+        if self.over:  # refused: only its start is ever shown, so the capped body is not copied once more
+            head = bytearray()
+            for part in self._parts:
+                head += part[: _REFUSED_PREFIX - len(head)]
+                if len(head) >= _REFUSED_PREFIX:
+                    break
+            return bytes(head)
         return b"".join(self._parts)
 
 
@@ -381,12 +391,14 @@ def araw_body(response: httpx.Response, piece: int = 64 * 1024) -> tuple[AsyncIt
 def read_answer(response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
     """The decoded body of a streamed answer (at most ``limit`` bytes) and whether more was refused.
 
+    A refused body comes back as its first kilobyte only (for the error message).
+
     Raw chunks are decoded here, with bounded output per step, so a gzip bomb costs at most ``limit`` bytes
     of memory; the deadline is checked between chunks (each read is bounded by it too, see ``_deadline``).
     """
     content = _in_memory(response)
     if content is not None:
-        return content[:limit], len(content) > limit
+        return (content[:_REFUSED_PREFIX], True) if len(content) > limit else (content, False)
     body = _Body(response.headers.get("content-encoding", ""), limit)
     for chunk in response.iter_raw():
         deadline.check(response.request)
@@ -401,7 +413,7 @@ async def aread_answer(
     """The async twin of :func:`read_answer`."""
     content = _in_memory(response)
     if content is not None:
-        return content[:limit], len(content) > limit
+        return (content[:_REFUSED_PREFIX], True) if len(content) > limit else (content, False)
     body = _Body(response.headers.get("content-encoding", ""), limit)
     async for chunk in response.aiter_raw():
         deadline.check(response.request)

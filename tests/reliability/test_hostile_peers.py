@@ -214,7 +214,8 @@ def _outcome(variant: Variant, started: float, result: object = None, error: Bas
     return Outcome(variant, seconds, shown, error)
 
 
-async def run_sweep(sweep: Sweep, variants: list[Variant]) -> list[Outcome]:
+async def run_sweep(sweep: Sweep, variants: list[Variant]) -> None:
+    """Run every variant and judge each as it ends (then drop it: a kept traceback would hold its buffers)."""
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -225,19 +226,21 @@ async def run_sweep(sweep: Sweep, variants: list[Variant]) -> list[Outcome]:
         except BaseException as error:  # judged, whatever it is
             return _outcome(variant, started, error=error)
 
-    async def one(variant: Variant, pool: ThreadPoolExecutor) -> Outcome:
+    async def one(variant: Variant, pool: ThreadPoolExecutor) -> None:
         name = sweep.peer.name(variant.index)
         if variant.mode == "sync":
-            return await loop.run_in_executor(pool, in_thread, variant, sweep.sync_call(variant, name))
+            sweep.judge(await loop.run_in_executor(pool, in_thread, variant, sweep.sync_call(variant, name)))
+            return
         async with gate:
             started = time.monotonic()
             try:
-                return _outcome(variant, started, result=await sweep.async_call(variant, name))
+                outcome = _outcome(variant, started, result=await sweep.async_call(variant, name))
             except Exception as error:  # judged, whatever it is
-                return _outcome(variant, started, error=error)
+                outcome = _outcome(variant, started, error=error)
+        sweep.judge(outcome)
 
     with ThreadPoolExecutor(CONCURRENCY) as pool:
-        return list(await asyncio.gather(*(one(variant, pool) for variant in variants)))
+        await asyncio.gather(*(one(variant, pool) for variant in variants))
 
 
 @pytest.fixture
@@ -265,20 +268,18 @@ def test_every_call_ends_within_its_bound_against_dripping_stalling_and_bombing_
     for bound in bounds:
         sweep.clients_for(bound)
 
-    async def main() -> list[Outcome]:
+    async def main() -> None:
         try:
-            return await run_sweep(sweep, variants)
+            await run_sweep(sweep, variants)
         finally:
             await sweep.aclose()
 
     reset = _reset_peak()
     before = _rss_now() if reset else _peak()
     started = time.monotonic()
-    outcomes = asyncio.run(main())
+    asyncio.run(main())
     wall = time.monotonic() - started
     growth_mib = (_peak() - before) / 2**20
-    for outcome in outcomes:
-        sweep.judge(outcome)
     figures.update(
         variants=len(variants),
         behaviours=len(catalogue),
