@@ -266,12 +266,14 @@ class HostilePeer:
     """The peer in a child process (its buffers and bombs never count against the client's memory).
 
     ``name(index)`` gives a fresh task id for behaviour ``index`` of :func:`catalogue`; closing stdin stops it.
+    ``bombs=False`` skips building the gzip bombs (4 s of CPU) for a peer that will not be asked for them.
     """
 
-    def __init__(self, thorough: bool = False) -> None:
+    def __init__(self, thorough: bool = False, *, bombs: bool = True) -> None:
         root = Path(__file__).resolve().parents[1]  # the folder pytest puts on sys.path for this package
+        flags = ["1" if thorough else "0", "bombs" if bombs else "no-bombs"]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", f"{__package__}.peers", "1" if thorough else "0"],
+            [sys.executable, "-m", f"{__package__}.peers", *flags],
             cwd=root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -307,11 +309,12 @@ class HostilePeer:
 
 
 def _main() -> None:
-    thorough = sys.argv[1:] == ["1"]
+    thorough, bombs = sys.argv[1] == "1", sys.argv[2] == "bombs"
     behaviours = catalogue(thorough)
-    for size in (16 << 20, 64 << 20, 1 << 30):
-        gzip_bomb(size)  # built before answering: no request waits for it
-    _png_bomb(PNG)
+    if bombs:  # built before answering: no request waits for them
+        for size in (16 << 20, 64 << 20, 1 << 30):
+            gzip_bomb(size)
+        _png_bomb(PNG)
     asyncio.run(_Server(behaviours).serve())
 
 

@@ -377,7 +377,7 @@ def test_a_trickling_storage_host_ends_at_the_throughput_floor(
 ) -> None:
     from . import peers
 
-    peer = peers.HostilePeer()
+    peer = peers.HostilePeer(bombs=False)
     try:
         index = next(i for i, b in enumerate(peers.catalogue(False)) if b.kind == "trickle 64B/0.01s")
         name = peer.name(index)

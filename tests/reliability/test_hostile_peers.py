@@ -243,7 +243,7 @@ async def run_sweep(sweep: Sweep, variants: list[Variant]) -> None:
         await asyncio.gather(*(one(variant, pool) for variant in variants))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def peer(thorough: bool) -> Iterator[peers.HostilePeer]:
     server = peers.HostilePeer(thorough)
     try:
