@@ -748,7 +748,9 @@ class Seedream:
         """One task query (retried per the GET policy), recorded in the ledger."""
         task_id = _task_id(task)
         detail = call_with_retries(
-            lambda: self.api.get_task(task_id, timeout=self._core.call_timeout(self.api.timeout, deadline)),
+            lambda: self.api.get_task(
+                task_id, timeout=self._core.call_timeout(getattr(self.api, "timeout", None), deadline)
+            ),
             method="GET",
             operation="GET /v1/tasks/{id}",
             policy=self._core.retry,
@@ -1034,7 +1036,9 @@ class AsyncSeedream:
         task_id = _task_id(task)
         detail = await acall_with_retries(
             lambda: self._api_gate.run(
-                lambda: self.api.get_task(task_id, timeout=self._core.call_timeout(self.api.timeout, deadline))
+                lambda: self.api.get_task(
+                    task_id, timeout=self._core.call_timeout(getattr(self.api, "timeout", None), deadline)
+                )
             ),
             method="GET",
             operation="GET /v1/tasks/{id}",
