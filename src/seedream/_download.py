@@ -485,7 +485,8 @@ def _start_url(url: str, task_id: str, allow_internal_hosts: bool) -> httpx.URL:
     if not allow_internal_hosts and is_internal_host(parsed.host):
         raise DownloadError(
             f"task {task_id}: refused a result link on the internal host {parsed.host} (loopback, private or "
-            "link-local); only a local simulator serves results there (allow_internal_result_hosts=True)",
+            "link-local); only a local simulator serves results there: opt out with "
+            "allow_internal_result_hosts=True or SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS=1",
             task_id=task_id,
             url=url,
         )
