@@ -1,6 +1,6 @@
 """Measurements that need a process of their own for a clean peak-RSS figure.
 
-    python -m bench._child download '{"impl": "bare"|"ours", "url": ..., "directory": ..., "base_url": ..., ...}'
+    python -m bench._child download '{"impl": "bare"|"durable"|"ours", "url": ..., "directory": ..., ...}'
     python -m bench._child concurrency '{"base_url": ..., "durations": [...], "time_scale": ..., "ledger": ...}'
 
 Each prints one JSON line. The peak-RSS growth is the peak during the work
@@ -62,6 +62,33 @@ def _download(args: dict[str, Any]) -> dict[str, Any]:
                 out.write(chunk)
         seconds = time.perf_counter() - start
         client.close()
+    elif args["impl"] == "durable":
+        # The same durability as ours, nothing else: stream, sha256, fsync, atomic rename, directory fsync.
+        import hashlib
+        import os
+
+        client = httpx.Client(timeout=60)
+        how = reset_peak_rss()
+        before = current_rss_bytes()
+        start = time.perf_counter()
+        received = 0
+        digest = hashlib.sha256()
+        temp = directory / ".result.png.part"
+        with client.stream("GET", url) as response, open(temp, "wb") as out:
+            response.raise_for_status()
+            for chunk in response.iter_bytes(64 * 1024):
+                received += len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, directory / "result.png")
+        fd = os.open(directory, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        digest.hexdigest()
+        seconds = time.perf_counter() - start
+        client.close()
     else:
         from seedream_client.models import TaskDetailResponse
 
@@ -73,7 +100,9 @@ def _download(args: dict[str, Any]) -> dict[str, Any]:
         detail = TaskDetailResponse.from_dict(
             {"id": task_id, "status": "completed", "progress": 100, "results": [url], "object": "image.generation.task"}
         )
-        seedream = Seedream(API_KEY, base_url=args["base_url"], ledger=Path(args["ledger"]))
+        seedream = Seedream(
+            API_KEY, base_url=args["base_url"], ledger=Path(args["ledger"]), allow_internal_result_hosts=True
+        )
         how = reset_peak_rss()
         before = current_rss_bytes()
         start = time.perf_counter()
@@ -106,7 +135,11 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
         polls += 1
 
     ours = AsyncSeedream(
-        API_KEY, base_url=args["base_url"], ledger=Path(args["ledger"]), polling=PollPolicy().scaled(scale)
+        API_KEY,
+        base_url=args["base_url"],
+        ledger=Path(args["ledger"]),
+        polling=PollPolicy().scaled(scale),
+        allow_internal_result_hosts=True,  # the simulator serves results on 127.0.0.1
     )
     bare = httpx.AsyncClient(base_url=args["base_url"], headers={"Authorization": f"Bearer {API_KEY}"}, timeout=120)
 

@@ -39,13 +39,16 @@ class Row:
     ratio: Spread | None = None  # per-round ratios against the baseline
     target: float | None = None  # ratio must be <= target
     note: str = ""
+    floor: float | None = None  # ratio must be >= floor (a throughput held to a baseline)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def meets_target(self) -> bool | None:
-        if self.target is None or self.ratio is None:
+        if self.ratio is None or (self.target is None and self.floor is None):
             return None
-        return self.ratio.median <= self.target
+        if self.floor is not None:
+            return self.ratio.median >= self.floor
+        return self.ratio.median <= self.target  # type: ignore[operator]
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,9 +94,11 @@ def _ratio(row: Row) -> str:
 
 
 def _target(row: Row) -> str:
+    mark = {True: "met", False: "MISSED", None: ""}[row.meets_target]
+    if row.floor is not None:
+        return f"≥ {row.floor:.2f}× {mark}".strip()
     if row.target is None:
         return ""
-    mark = {True: "met", False: "MISSED", None: ""}[row.meets_target]
     return f"≤ {row.target:.2f}× {mark}".strip()
 
 

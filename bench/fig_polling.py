@@ -105,7 +105,9 @@ async def _simulator_round(
     from ._impls import API_KEY
 
     prompt = "A serene lake reflecting the beautiful sunset"
-    ours = AsyncSeedream(API_KEY, base_url=url, ledger=ledger, polling=PollPolicy().scaled(SIM_SCALE))
+    ours = AsyncSeedream(
+        API_KEY, base_url=url, ledger=ledger, polling=PollPolicy().scaled(SIM_SCALE), allow_internal_result_hosts=True
+    )
     bare = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60)
     try:
         probe = await ours.submit(prompt, n=SIM_N, size=SIM_SIZE)

@@ -125,6 +125,7 @@ async def on_simulator(tasks: int, seed: int, n: int, interval: float | None) ->
             ledger=":memory:",
             transport=transport,
             download_transport=transport,
+            allow_internal_result_hosts=True,  # the simulator's result links name 127.0.0.1
             sleep=sleep,
             clock=clock.monotonic,
             rng=random.Random(seed),

@@ -18,7 +18,7 @@ __version__ = _version("seedream")
 if TYPE_CHECKING:
     from ._batch import BatchReport, read_batch, run_batch
     from ._client import AsyncSeedreamAPI, SeedreamAPI
-    from ._download import DownloadProgress, SavedFile
+    from ._download import DownloadLimits, DownloadProgress, SavedFile
     from ._errors import (
         APIConnectionError,
         APIError,
@@ -64,6 +64,7 @@ _EXPORTS = {
     "BatchReport": "_batch",
     "ConfigurationError": "_errors",
     "DownloadError": "_errors",
+    "DownloadLimits": "_download",
     "DownloadProgress": "_download",
     "Generation": "_workflow",
     "InsufficientQuotaError": "_errors",
@@ -126,6 +127,7 @@ __all__ = [
     "BatchReport",
     "ConfigurationError",
     "DownloadError",
+    "DownloadLimits",
     "DownloadProgress",
     "Generation",
     "InsufficientQuotaError",

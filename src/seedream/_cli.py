@@ -621,7 +621,10 @@ def demo(
     with _reported(output, posting=True), run_simulator(config) as server:
         output.note(f"simulator running at {server.base_url} (time x{1 / DEMO_TIME_SCALE:g}, throwaway key)")
         # The same path as `seedream generate`; an in-memory ledger, as the tasks die with the simulator.
-        with Seedream(key, base_url=server.base_url, ledger=":memory:", polling=PollPolicy()) as client:
+        # The embedded simulator serves its results on 127.0.0.1: lift the internal-host policy for it alone.
+        with Seedream(
+            key, base_url=server.base_url, ledger=":memory:", polling=PollPolicy(), allow_internal_result_hosts=True
+        ) as client:
             files = _run_generate(
                 client,
                 output,

@@ -11,6 +11,11 @@ guarantees that
 - every request carries ``Authorization: Bearer <key>`` and our
   ``User-Agent``, whichever ``httpx`` client or transport is used, and a finite
   timeout (connect 10 s, read/write/pool 120 s unless told otherwise);
+- ``timeout`` bounds the *whole* call, body included, whatever the server
+  does (a :class:`~seedream._deadline.Deadline`: a server dripping one byte a
+  second or stalling gets :class:`APITimeoutError` naming it), and an answer's
+  decoded size is capped while it streams (``max_answer_bytes``, 1 MiB: a
+  gzip bomb is refused after 1 MiB of output, not parsed);
 - every answer becomes a generated model or an exception of the one tree
   (``_errors``); transport failures say whether the request can have left.
 
@@ -35,6 +40,7 @@ import httpx
 from seedream_client.models import ImageGenerationRequestModel, ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import quote_segment
 
+from ._deadline import Deadline, bound_sockets
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -43,13 +49,21 @@ from ._errors import (
     error_for_status,
 )
 from ._redaction import register_secret, scrub_exception
-from ._responses import parse_create_response, parse_task_response
+from ._responses import (
+    ACCEPT_ENCODING,
+    MAX_ANSWER_BYTES,
+    aread_answer,
+    parse_create_response,
+    parse_task_response,
+    read_answer,
+)
 from ._rules import validate_request
 
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
+    "DEFAULT_CALL_TIMEOUT_SECONDS",
     "DEFAULT_TIMEOUT",
     "AsyncSeedreamAPI",
     "SeedreamAPI",
@@ -62,6 +76,8 @@ DEFAULT_BASE_URL = "https://api.evolink.ai"
 # Connect short (a dead host should fail fast); read long enough for the API's
 # slowest documented answer with room to spare (creating a task returns at once).
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+#: Bound of a whole call when the timeout given sets no phase at all (``httpx.Timeout(None)``): never infinite.
+DEFAULT_CALL_TIMEOUT_SECONDS = 120.0
 CREATE_PATH = "/v1/images/generations"
 TASK_PATH = "/v1/tasks/"
 
@@ -136,6 +152,12 @@ def _timeout(value: object, what: str) -> httpx.Timeout:
     raise ConfigurationError(f"{what} must be seconds (a number) or an httpx.Timeout, got {type(value).__name__}")
 
 
+def _total_seconds(timeout: httpx.Timeout) -> float:
+    """The bound of a whole call: its longest phase (a number ``t`` sets every phase to ``t``)."""
+    phases = [value for value in timeout.as_dict().values() if value is not None]
+    return max(phases) if phases else DEFAULT_CALL_TIMEOUT_SECONDS
+
+
 def _plain(value: Any) -> Any:
     """Enum members (``ImageGenerationRequestQuality.TWO_K``) as their wire value; plain strings as they are."""
     return value.value if isinstance(value, Enum) else value
@@ -166,6 +188,7 @@ class _Base:
         base_url: str | None,
         timeout: TimeoutLike | None,
         allow_internal_callbacks: bool,
+        max_answer_bytes: int,
     ) -> None:
         key = _resolve_key(api_key)
         self._key = _Secret(key)
@@ -173,11 +196,20 @@ class _Base:
         self.base_url = _resolve_base_url(base_url)
         self.timeout = DEFAULT_TIMEOUT if timeout is None else _timeout(timeout, "timeout")
         self._timeout_ext = self.timeout.as_dict()
+        self._total = _total_seconds(self.timeout)
+        if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) or max_answer_bytes < 1:
+            raise ConfigurationError(f"max_answer_bytes must be a positive integer, got {max_answer_bytes!r}")
+        self.max_answer_bytes = max_answer_bytes
         self.allow_internal_callbacks = bool(allow_internal_callbacks)
         self._create_url = httpx.URL(self.base_url + CREATE_PATH)
         # Sent with every request, over whatever the httpx client has (httpx.Headers masks the key in repr).
         self._auth = httpx.Headers(
-            {"Authorization": f"Bearer {key}", "User-Agent": USER_AGENT, "Accept": "application/json"}
+            {
+                "Authorization": f"Bearer {key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,  # what _responses decodes (httpx adds br/zstd when installed)
+            }
         )
         self._own = True
         self._get_headers = self._auth
@@ -268,12 +300,17 @@ class _Base:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def _extensions(self, timeout: TimeoutLike | None) -> dict[str, Any]:
-        return {"timeout": self._timeout_ext if timeout is None else _timeout(timeout, "timeout").as_dict()}
+    def _deadline(self, timeout: TimeoutLike | None) -> tuple[Deadline, dict[str, Any]]:
+        """The whole call's deadline and the request's per-phase timeouts, each cut to it."""
+        if timeout is None:
+            phases, total, what = self._timeout_ext, self._total, "the client's timeout"
+        else:
+            given = _timeout(timeout, "timeout")
+            phases, total, what = given.as_dict(), _total_seconds(given), "timeout="
+        deadline = Deadline(total, what)
+        return deadline, {"timeout": deadline.timeouts(phases)}
 
-    def _request(
-        self, method: str, url: httpx.URL, content: bytes | None, timeout: TimeoutLike | None
-    ) -> httpx.Request:
+    def _request(self, method: str, url: httpx.URL, content: bytes | None, extensions: dict[str, Any]) -> httpx.Request:
         http = self._http
         if self._own:
             # Our own client: its defaults are already in the precomputed headers.
@@ -288,41 +325,58 @@ class _Base:
             request = http.build_request(
                 method, url, headers=self._get_headers if content is None else self._post_headers, content=content
             )
-            request.extensions["timeout"] = self._extensions(timeout)["timeout"]
+            request.extensions["timeout"] = extensions["timeout"]
             return request
         # Built directly: httpx's generic path (merge, re-normalise, encode) costs ~10 us per call; this ~2 us.
         if content is None:
             content = b""
         else:
             headers["Content-Length"] = str(len(content))
-        request = httpx.Request(
-            method, url, headers=headers, stream=httpx.ByteStream(content), extensions=self._extensions(timeout)
-        )
+        request = httpx.Request(method, url, headers=headers, stream=httpx.ByteStream(content), extensions=extensions)
         request.read()  # so hooks and transports can look at request.content
         return request
 
-    def _create_request(self, body: bytes, timeout: TimeoutLike | None) -> httpx.Request:
-        return self._request("POST", self._create_url, body, timeout)
+    def _create_request(self, body: bytes, extensions: dict[str, Any]) -> httpx.Request:
+        return self._request("POST", self._create_url, body, extensions)
 
-    def _task_request(self, task_id: str, timeout: TimeoutLike | None) -> httpx.Request:
-        return self._request("GET", httpx.URL(self.base_url + _task_path(task_id)), None, timeout)
+    def _task_request(self, task_id: str, extensions: dict[str, Any]) -> httpx.Request:
+        return self._request("GET", httpx.URL(self.base_url + _task_path(task_id)), None, extensions)
 
     # -- answers --------------------------------------------------------------------------------
 
-    def _created(self, response: httpx.Response) -> ImageGenerationResponse:
+    def _checked_answer(self, response: httpx.Response, body: bytes, over: bool) -> None:
+        """Raise for an error status or an answer past the size cap (an error page is kept to its first bytes)."""
         if response.status_code != 200:
-            raise error_for_status(response, redact=self._redact)
-        return parse_create_response(response, redact=self._redact)
+            raise error_for_status(response, redact=self._redact, body=body)
+        if over:
+            reason = (
+                f"answer larger than the cap of {self.max_answer_bytes:,} decoded bytes (max_answer_bytes); "
+                "refused while reading it"
+            )
+            raise error_for_status(response, reason=reason, redact=self._redact, body=body)
 
-    def _task(self, response: httpx.Response) -> TaskDetailResponse:
-        if response.status_code != 200:
-            raise error_for_status(response, redact=self._redact)
-        return parse_task_response(response, redact=self._redact)
+    def _created(self, response: httpx.Response, body: bytes, over: bool) -> ImageGenerationResponse:
+        self._checked_answer(response, body, over)
+        return parse_create_response(response, redact=self._redact, body=body)
 
-    def _transport_error(self, exc: httpx.HTTPError | httpx.InvalidURL, request: httpx.Request) -> APIConnectionError:
+    def _task(self, response: httpx.Response, body: bytes, over: bool) -> TaskDetailResponse:
+        self._checked_answer(response, body, over)
+        return parse_task_response(response, redact=self._redact, body=body)
+
+    def _transport_error(
+        self, exc: httpx.HTTPError | httpx.InvalidURL, request: httpx.Request, deadline: Deadline
+    ) -> APIConnectionError:
         what = f"{request.method} {request.url.copy_with(query=None)}"
         scrub_exception(exc)  # it is chained as the cause: an echoed Location may carry the key
         detail = str(exc).replace(self._key.value, "***") or type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException) and deadline.expired():
+            sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+            return APITimeoutError(
+                f"{what}: no complete answer within {deadline.describe()}"
+                + ("; the server may have received the request" if sent else "; the request was not sent"),
+                request=request,
+                request_sent=sent,
+            )
         if isinstance(exc, httpx.InvalidURL):
             # httpx builds the redirect request even when not following it: a Location such as
             # "javascript:alert(1)" raises InvalidURL (not an HTTPError) from send().
@@ -369,8 +423,9 @@ class SeedreamAPI(_Base):
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         allow_internal_callbacks: bool = False,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, allow_internal_callbacks)
+        super().__init__(api_key, base_url, timeout, allow_internal_callbacks, max_answer_bytes)
         if http_client is not None:
             if transport is not None:
                 raise ConfigurationError("pass http_client or transport, not both")
@@ -381,6 +436,7 @@ class SeedreamAPI(_Base):
             self._http = httpx.Client(
                 transport=transport, timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
             )
+            bound_sockets(self._http)
         self._adopt(own=http_client is None)
 
     @property
@@ -425,21 +481,32 @@ class SeedreamAPI(_Base):
         return self._post_create(self._checked(body), timeout)
 
     def _post_create(self, content: bytes, timeout: TimeoutLike | None) -> ImageGenerationResponse:
-        request = self._create_request(content, timeout)
-        try:
-            response = self._http.send(request, auth=None)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc, request) from exc
-        return self._created(response)
+        deadline, extensions = self._deadline(timeout)
+        request = self._create_request(content, extensions)
+        response, body, over = self._exchange(request, deadline)
+        return self._created(response, body, over)
 
     def get_task(self, task_id: str, *, timeout: TimeoutLike | None = None) -> TaskDetailResponse:
         """The task as it stands (one GET). A ``failed`` task is returned, not raised: see ``raise_for_task_status``."""
-        request = self._task_request(task_id, timeout)
+        deadline, extensions = self._deadline(timeout)
+        request = self._task_request(task_id, extensions)
+        response, body, over = self._exchange(request, deadline)
+        return self._task(response, body, over)
+
+    def _exchange(self, request: httpx.Request, deadline: Deadline) -> tuple[httpx.Response, bytes, bool]:
+        """Send, stream the answer within ``deadline``; the response, its decoded (capped) body, whether over."""
+        token = deadline.enter()
         try:
-            response = self._http.send(request, auth=None)
+            response = self._http.send(request, auth=None, stream=True)
+            try:
+                body, over = read_answer(response, deadline, self.max_answer_bytes)
+            finally:
+                response.close()
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc, request) from exc
-        return self._task(response)
+            raise self._transport_error(exc, request, deadline) from exc
+        finally:
+            deadline.leave(token)
+        return response, body, over
 
     def close(self) -> None:
         """Close the httpx client if this object created it."""
@@ -469,8 +536,9 @@ class AsyncSeedreamAPI(_Base):
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         allow_internal_callbacks: bool = False,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, allow_internal_callbacks)
+        super().__init__(api_key, base_url, timeout, allow_internal_callbacks, max_answer_bytes)
         if http_client is not None:
             if transport is not None:
                 raise ConfigurationError("pass http_client or transport, not both")
@@ -481,6 +549,7 @@ class AsyncSeedreamAPI(_Base):
             self._http = httpx.AsyncClient(
                 transport=transport, timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
             )
+            bound_sockets(self._http)
         self._adopt(own=http_client is None)
 
     @property
@@ -525,21 +594,32 @@ class AsyncSeedreamAPI(_Base):
         return await self._post_create(self._checked(body), timeout)
 
     async def _post_create(self, content: bytes, timeout: TimeoutLike | None) -> ImageGenerationResponse:
-        request = self._create_request(content, timeout)
-        try:
-            response = await self._http.send(request, auth=None)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc, request) from exc
-        return self._created(response)
+        deadline, extensions = self._deadline(timeout)
+        request = self._create_request(content, extensions)
+        response, body, over = await self._exchange(request, deadline)
+        return self._created(response, body, over)
 
     async def get_task(self, task_id: str, *, timeout: TimeoutLike | None = None) -> TaskDetailResponse:
         """The task as it stands (one GET). A ``failed`` task is returned, not raised."""
-        request = self._task_request(task_id, timeout)
+        deadline, extensions = self._deadline(timeout)
+        request = self._task_request(task_id, extensions)
+        response, body, over = await self._exchange(request, deadline)
+        return self._task(response, body, over)
+
+    async def _exchange(self, request: httpx.Request, deadline: Deadline) -> tuple[httpx.Response, bytes, bool]:
+        """Send, stream the answer within ``deadline``; the response, its decoded (capped) body, whether over."""
+        token = deadline.enter()
         try:
-            response = await self._http.send(request, auth=None)
+            response = await self._http.send(request, auth=None, stream=True)
+            try:
+                body, over = await aread_answer(response, deadline, self.max_answer_bytes)
+            finally:
+                await response.aclose()
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc, request) from exc
-        return self._task(response)
+            raise self._transport_error(exc, request, deadline) from exc
+        finally:
+            deadline.leave(token)
+        return response, body, over
 
     async def close(self) -> None:
         """Close the httpx client if this object created it."""

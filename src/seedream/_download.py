@@ -12,7 +12,21 @@ under the final name.
 
 File names come from the task id and the result index
 (``task-unified-...-seedream5lite_0.png``), never from the URL: a hostile or
-odd URL cannot choose where a file lands. Redirects are followed by hand and
+odd URL cannot choose where a file lands. Names are injective: an id that is
+not plain (lowercase letters, digits, ``-``; at most 150 characters) is
+sanitised *and* suffixed with a hash of the raw id after a ``.`` (which no
+plain name holds), so ``task-1-a.b`` and ``task-1-a/b`` never share a file.
+A file is never replaced unless the caller says it owns it (``owned=``, the
+workflow's ledger record of that very result): a name already taken is
+refused (hard link, which fails on an existing name, then unlink), unless it
+holds the very same bytes (this result, placed by a run killed before the
+ledger recorded it: kept as it is). Result
+links on loopback, private or link-local hosts are refused by the same rule
+as callback hosts (:func:`seedream._rules.is_internal_host`) unless
+``allow_internal_hosts`` (a local simulator). Every image has a total
+deadline and a throughput floor (:class:`DownloadLimits`, enforced by
+:class:`seedream._deadline.ThroughputDeadline` on every read). A directory
+that cannot be written (read-only, full disk) is a :class:`DownloadError`. Redirects are followed by hand and
 only to the same scheme, host and port. The result link lives 24 hours: a
 403/404/410 raises :class:`LinkExpiredError` naming the task. Transient
 failures (429, 5xx, lost connections) are retried with the GET policy of
@@ -26,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -38,18 +53,26 @@ from typing import IO
 
 import httpx
 
+from ._deadline import ThroughputDeadline
 from ._errors import APIConnectionError, APIError, DownloadError, LinkExpiredError, error_for_status
+from ._responses import araw_body, aread_answer, raw_body, read_answer
 from ._retry import RetryPolicy, acall_with_retries, call_with_retries
+from ._rules import is_internal_host
 
 __all__ = [
     "CHUNK_BYTES",
+    "DOWNLOAD_GRACE_SECONDS",
+    "DOWNLOAD_TIMEOUT_SECONDS",
     "EXPIRED_LINK_STATUSES",
     "MAX_IMAGE_BYTES",
     "MAX_REDIRECTS",
+    "MIN_DOWNLOAD_BYTES_PER_SECOND",
+    "DownloadLimits",
     "DownloadProgress",
     "SavedFile",
     "adownload_image",
     "download_image",
+    "ensure_directory",
     "file_stem",
     "remove_partials",
     "sha256_of",
@@ -63,13 +86,44 @@ MAX_REDIRECTS = 3
 CHUNK_BYTES = 64 * 1024
 #: Statuses a storage host answers for a link past its 24 hours.
 EXPIRED_LINK_STATUSES = frozenset({403, 404, 410})
+#: Longest one result may take, redirects and retries included.
+DOWNLOAD_TIMEOUT_SECONDS = 300.0
+#: Slowest transfer accepted once the grace period is over: a 20 MB result at this rate takes 5 minutes.
+MIN_DOWNLOAD_BYTES_PER_SECOND = 64 * 1024
+#: Time a download gets before the throughput floor applies (connection set-up, a slow first byte).
+DOWNLOAD_GRACE_SECONDS = 10.0
 
 _MEDIA = {"image/png": "png", "image/jpeg": "jpg", "image/jpg": "jpg", "image/pjpeg": "jpg"}
 _NEUTRAL_MEDIA = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 _MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff"}
 _MEDIA_OF = {"png": "image/png", "jpg": "image/jpeg"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_PLAIN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,149}")  # the documented id shape: used as the name unchanged
 _PART_SUFFIX = ".part"
+_ERROR_BODY_BYTES = 64 * 1024  # of a storage host's error page: enough for its message
+_HEAD_BYTES = 64 * 1024  # kept of each image: its magic bytes and (JPEG: after EXIF) its frame header
+
+
+@dataclass(frozen=True)
+class DownloadLimits:
+    """Bounds of one image's download: ``timeout`` in all, and at least ``min_bytes_per_second`` after ``grace``.
+
+    ``DownloadLimits()`` holds the documented defaults; tests against hostile peers use short ones.
+    """
+
+    timeout: float = DOWNLOAD_TIMEOUT_SECONDS
+    min_bytes_per_second: float = MIN_DOWNLOAD_BYTES_PER_SECOND
+    grace: float = DOWNLOAD_GRACE_SECONDS
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0 or self.min_bytes_per_second < 0 or self.grace < 0:
+            raise ValueError(
+                "DownloadLimits: timeout must be positive, min_bytes_per_second and grace not negative "
+                f"(got {self.timeout!r}, {self.min_bytes_per_second!r}, {self.grace!r})"
+            )
+
+    def start(self, what: str) -> ThroughputDeadline:
+        return ThroughputDeadline(self.timeout, what, min_bytes_per_second=self.min_bytes_per_second, grace=self.grace)
 
 
 @dataclass(frozen=True)
@@ -113,15 +167,40 @@ ProgressCallback = Callable[[DownloadProgress], None]
 
 
 def file_stem(task_id: str, index: int) -> str:
-    """The file name (without extension) for result ``index`` of ``task_id``: only ``[A-Za-z0-9_-]``."""
+    """The file name (without extension) for result ``index`` of ``task_id``; distinct ids give distinct names.
+
+    A plain id is used as it is; any other is sanitised to ``[A-Za-z0-9_-]`` and suffixed with ``.`` and 16
+    hex digits of the raw id's sha256 (plain names hold no ``.``, so the two kinds cannot meet either).
+    """
     if index < 0:
         raise ValueError(f"index: must not be negative (got {index})")
-    safe = _UNSAFE.sub("-", task_id).strip("-") or "task"
-    return f"{safe[:150]}_{index}"
+    if _PLAIN_ID.fullmatch(task_id):
+        return f"{task_id}_{index}"
+    safe = _UNSAFE.sub("-", task_id).strip("-")[:120] or "task"
+    digest = hashlib.sha256(task_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{safe}.{digest}_{index}"
+
+
+def ensure_directory(directory: Path, *, task_id: str | None = None) -> None:
+    """Create ``directory`` (and parents); :class:`DownloadError` when the file system says no."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        whose = f" for task {task_id}" if task_id else ""
+        raise DownloadError(
+            f"cannot create the output directory {directory}{whose}: {exc.strerror or exc}", task_id=task_id
+        ) from None
 
 
 def _part_prefix(task_id: str) -> str:
     return f".{file_stem(task_id, 0).rsplit('_', 1)[0]}_"
+
+
+def _io_error(exc: OSError, directory: Path, task_id: str, index: int, url: str) -> DownloadError:
+    reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+    return DownloadError(
+        f"result {index} of task {task_id} could not be saved into {directory}: {reason}", task_id=task_id, url=url
+    )
 
 
 def remove_partials(directory: Path, task_id: str) -> int:
@@ -153,9 +232,6 @@ def check_response(response: httpx.Response, *, task_id: str, index: int, max_by
             task_id=task_id,
             url=str(response.url),
         )
-    if status == 429 or status >= 500:
-        response.read()
-        raise error_for_status(response)  # transient: the retry runner decides
     if status != 200:
         raise DownloadError(
             f"result {index} of task {task_id}: unexpected HTTP {status} from the storage host",
@@ -205,7 +281,7 @@ def _unusable_location(exc: httpx.InvalidURL, task_id: str, url: str) -> Downloa
     )
 
 
-def connection_error(exc: httpx.TransportError, request: httpx.Request | None) -> APIConnectionError:
+def connection_error(exc: httpx.RequestError, request: httpx.Request | None) -> APIConnectionError:
     not_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     return APIConnectionError(
         f"download failed: {type(exc).__name__}: {exc}", request=request, request_sent=not not_sent
@@ -213,10 +289,23 @@ def connection_error(exc: httpx.TransportError, request: httpx.Request | None) -
 
 
 class ImageSink:
-    """A temporary file in the target directory that becomes the final image, or disappears."""
+    """A temporary file in the target directory that becomes the final image, or disappears.
+
+    Every file-system failure (read-only directory, full disk) becomes a :class:`DownloadError`.
+    ``owned``: a file the caller owns (the ledger's record of this very result), which may be replaced
+    should it be the final name; any other taken name is refused.
+    """
 
     def __init__(
-        self, directory: Path, *, task_id: str, index: int, declared: str | None, max_bytes: int, url: str
+        self,
+        directory: Path,
+        *,
+        task_id: str,
+        index: int,
+        declared: str | None,
+        max_bytes: int,
+        url: str,
+        owned: Path | None = None,
     ) -> None:
         self.directory = directory
         self.task_id = task_id
@@ -224,27 +313,37 @@ class ImageSink:
         self.declared = declared
         self.max_bytes = max_bytes
         self.url = url
+        self.owned = owned
         self.received = 0
         self._head = b""
         self._hash = hashlib.sha256()
-        directory.mkdir(parents=True, exist_ok=True)
         self.temp_path = directory / f".{file_stem(task_id, index)}.{secrets.token_hex(4)}{_PART_SUFFIX}"
-        self._file: IO[bytes] | None = open(self.temp_path, "xb")  # noqa: SIM115 - closed in finish/abort
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._file: IO[bytes] | None = open(self.temp_path, "xb", buffering=0)  # noqa: SIM115 - finish/abort
+        except OSError as exc:
+            raise self._io(exc) from None
 
     def _fail(self, message: str) -> DownloadError:
         return DownloadError(
             f"result {self.index} of task {self.task_id}: {message}", task_id=self.task_id, url=self.url
         )
 
+    def _io(self, exc: OSError) -> DownloadError:
+        return _io_error(exc, self.directory, self.task_id, self.index, self.url)
+
     def write(self, chunk: bytes) -> None:
         assert self._file is not None
         self.received += len(chunk)
         if self.received > self.max_bytes:
             raise self._fail(f"more than the cap of {self.max_bytes:,} bytes")
-        if len(self._head) < 8:
-            self._head += chunk[: 8 - len(self._head)]
+        if len(self._head) < _HEAD_BYTES:  # the magic bytes and the pixel size are read from here
+            self._head += chunk[: _HEAD_BYTES - len(self._head)]
         self._hash.update(chunk)
-        self._file.write(chunk)
+        try:
+            self._file.write(chunk)  # unbuffered: one write per chunk, no copy into a buffer first
+        except OSError as exc:
+            raise self._io(exc) from None
 
     def _kind(self) -> str:
         actual = next((kind for kind, magic in _MAGIC.items() if self._head.startswith(magic)), None)
@@ -255,23 +354,25 @@ class ImageSink:
         return actual
 
     def finish(self) -> SavedFile:
-        """Check the type, flush to disk and rename into place; the temporary file is gone either way."""
+        """Check the type, flush to disk and put it in place; the temporary file is gone either way."""
         assert self._file is not None
         try:
             kind = self._kind()
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
             final = self.directory / f"{file_stem(self.task_id, self.index)}.{kind}"
-            if final.resolve().parent != self.directory.resolve():
-                raise self._fail(f"refusing to write outside {self.directory}")
-            os.replace(self.temp_path, final)
+            try:
+                os.fsync(self._file.fileno())
+                self._file.close()
+                self._file = None
+                if final.resolve().parent != self.directory.resolve():
+                    raise self._fail(f"refusing to write outside {self.directory}")
+                self._place(final)
+            except OSError as exc:
+                raise self._io(exc) from None
         except BaseException:
             self.abort()
             raise
         _fsync_directory(self.directory)
-        width, height = _pixel_size(final)
+        width, height = _header_size(self._head, kind) or _pixel_size(final)
         return SavedFile(
             task_id=self.task_id,
             index=self.index,
@@ -283,11 +384,35 @@ class ImageSink:
             height=height,
         )
 
+    def _place(self, final: Path) -> None:
+        if final == self.owned and not final.is_symlink():
+            os.replace(self.temp_path, final)
+            return
+        try:
+            os.link(self.temp_path, final, follow_symlinks=False)  # fails on any existing name: no overwrite
+        except FileExistsError:
+            if final.is_symlink() or sha256_of(final) != self._hash.hexdigest():
+                raise self._fail(
+                    f"refusing to overwrite {final.name}: a file of that name exists and is not this result's"
+                ) from None
+            # The very same bytes: this result, placed by a run killed before its ledger record. Kept.
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+                raise
+            # A file system without hard links: check, then rename (a race here needs a local attacker).
+            if os.path.lexists(final):
+                raise self._fail(f"refusing to overwrite {final.name}: it exists and is not this result's") from None
+            os.replace(self.temp_path, final)
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.temp_path)
+
     def abort(self) -> None:
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             self.temp_path.unlink()
 
 
@@ -299,6 +424,32 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # start-of-frame markers (not DHT, JPG, DAC)
+
+
+def _header_size(head: bytes, kind: str) -> tuple[int, int] | None:
+    """Width and height from the first bytes (PNG IHDR, JPEG SOF): Pillow's import alone costs ~90 ms."""
+    if kind == "png":
+        if len(head) >= 24 and head[12:16] == b"IHDR":
+            return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        return None
+    at = 2
+    while at + 9 <= len(head):
+        if head[at] != 0xFF:
+            return None
+        marker = head[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD9)):  # no length
+            at += 2
+            continue
+        if marker in _JPEG_SOF:
+            return int.from_bytes(head[at + 7 : at + 9], "big"), int.from_bytes(head[at + 5 : at + 7], "big")
+        at += 2 + int.from_bytes(head[at + 2 : at + 4], "big")
+    return None  # not within the first bytes: Pillow reads the file
 
 
 def _pixel_size(path: Path) -> tuple[int | None, int | None]:
@@ -324,19 +475,33 @@ def sha256_of(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _start_url(url: str, task_id: str) -> httpx.URL:
+def _start_url(url: str, task_id: str, allow_internal_hosts: bool) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
         raise DownloadError(f"task {task_id}: result link is not a URL: {exc}", task_id=task_id, url=url) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise DownloadError(f"task {task_id}: result link must be http(s) with a host", task_id=task_id, url=url)
+    if not allow_internal_hosts and is_internal_host(parsed.host):
+        raise DownloadError(
+            f"task {task_id}: refused a result link on the internal host {parsed.host} (loopback, private or "
+            "link-local); only a local simulator serves results there: opt out with "
+            "allow_internal_result_hosts=True or SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS=1",
+            task_id=task_id,
+            url=url,
+        )
     return parsed
 
 
 def _total(response: httpx.Response) -> int | None:
     length = response.headers.get("content-length")
     return int(length) if length is not None and length.isdigit() else None
+
+
+def _too_slow(deadline: ThroughputDeadline, task_id: str, index: int, url: str) -> DownloadError:
+    return DownloadError(
+        f"result {index} of task {task_id} was not downloaded within {deadline.describe()}", task_id=task_id, url=url
+    )
 
 
 def download_image(
@@ -349,19 +514,26 @@ def download_image(
     directory: Path,
     retry: RetryPolicy,
     max_bytes: int = MAX_IMAGE_BYTES,
+    limits: DownloadLimits | None = None,
+    allow_internal_hosts: bool = False,
+    owned: Path | None = None,
     on_progress: ProgressCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SavedFile:
     """Save result ``index`` of ``task_id`` from ``url`` into ``directory`` (see the module docstring)."""
-    start = _start_url(url, task_id)
+    start = _start_url(url, task_id, allow_internal_hosts)
+    deadline = (limits or DownloadLimits()).start("DownloadLimits")
+    phases = deadline.timeouts(client.timeout.as_dict())
 
     def attempt() -> SavedFile:
         target = start
         for _hop in range(MAX_REDIRECTS + 1):
-            request = client.build_request("GET", target)
+            request = client.build_request("GET", target, extensions={"timeout": phases})
             try:
                 response = client.send(request, stream=True, follow_redirects=False)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
+                if deadline.expired():
+                    raise _too_slow(deadline, task_id, index, url) from exc
                 raise connection_error(exc, request) from exc
             except httpx.InvalidURL as exc:  # httpx builds the next request even when not following a redirect
                 raise _unusable_location(exc, task_id, url) from None
@@ -370,35 +542,65 @@ def download_image(
                 if next_url is not None:
                     target = next_url
                     continue
+                if response.status_code == 429 or response.status_code >= 500:
+                    body, _ = read_answer(response, deadline, _ERROR_BODY_BYTES)
+                    raise error_for_status(response, body=body)  # transient: the retry runner decides
                 declared = check_response(response, task_id=task_id, index=index, max_bytes=max_bytes)
                 total = _total(response)
                 sink = ImageSink(
-                    directory, task_id=task_id, index=index, declared=declared, max_bytes=max_bytes, url=url
+                    directory,
+                    task_id=task_id,
+                    index=index,
+                    declared=declared,
+                    max_bytes=max_bytes,
+                    url=url,
+                    owned=owned,
                 )
+                chunks, decoder = raw_body(response, CHUNK_BYTES)  # our decoder: bounded even for a gzip bomb
                 try:
-                    for chunk in response.iter_bytes(CHUNK_BYTES):
-                        sink.write(chunk)
+                    for chunk in chunks:
+                        deadline.received(len(chunk))
+                        deadline.check(request)
+                        for piece in decoder.feed(chunk):
+                            sink.write(piece)
                         if on_progress is not None:
                             on_progress(DownloadProgress(task_id, index, count, sink.received, total))
-                except httpx.TransportError as exc:
+                except httpx.DecodingError as exc:
                     sink.abort()
+                    raise DownloadError(f"result {index} of task {task_id}: {exc}", task_id=task_id, url=url) from None
+                except httpx.RequestError as exc:
+                    sink.abort()
+                    if deadline.expired():
+                        raise _too_slow(deadline, task_id, index, url) from exc
                     raise connection_error(exc, request) from exc
                 except BaseException:
                     sink.abort()
                     raise
                 return sink.finish()
+            except httpx.RequestError as exc:  # while reading an error page
+                if deadline.expired():
+                    raise _too_slow(deadline, task_id, index, url) from exc
+                raise connection_error(exc, request) from exc
             finally:
                 response.close()
         raise DownloadError(f"task {task_id}: more than {MAX_REDIRECTS} redirects", task_id=task_id, url=url)
 
+    token = deadline.enter()
     try:
         return call_with_retries(
-            attempt, method="GET", operation=f"download {task_id}[{index}]", policy=retry, sleep=sleep
+            attempt,
+            method="GET",
+            operation=f"download {task_id}[{index}]",
+            policy=retry,
+            sleep=sleep,
+            deadline=deadline.at,
         )
     except APIError as exc:
         raise DownloadError(
             f"result {index} of task {task_id} could not be downloaded: {exc}", task_id=task_id, url=url
         ) from exc
+    finally:
+        deadline.leave(token)
 
 
 async def adownload_image(
@@ -411,19 +613,26 @@ async def adownload_image(
     directory: Path,
     retry: RetryPolicy,
     max_bytes: int = MAX_IMAGE_BYTES,
+    limits: DownloadLimits | None = None,
+    allow_internal_hosts: bool = False,
+    owned: Path | None = None,
     on_progress: ProgressCallback | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> SavedFile:
     """The async twin of :func:`download_image` (file writes are small and synchronous)."""
-    start = _start_url(url, task_id)
+    start = _start_url(url, task_id, allow_internal_hosts)
+    deadline = (limits or DownloadLimits()).start("DownloadLimits")
+    phases = deadline.timeouts(client.timeout.as_dict())
 
     async def attempt() -> SavedFile:
         target = start
         for _hop in range(MAX_REDIRECTS + 1):
-            request = client.build_request("GET", target)
+            request = client.build_request("GET", target, extensions={"timeout": phases})
             try:
                 response = await client.send(request, stream=True, follow_redirects=False)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
+                if deadline.expired():
+                    raise _too_slow(deadline, task_id, index, url) from exc
                 raise connection_error(exc, request) from exc
             except httpx.InvalidURL as exc:  # httpx builds the next request even when not following a redirect
                 raise _unusable_location(exc, task_id, url) from None
@@ -433,33 +642,61 @@ async def adownload_image(
                     target = next_url
                     continue
                 if response.status_code == 429 or response.status_code >= 500:
-                    await response.aread()
+                    body, _ = await aread_answer(response, deadline, _ERROR_BODY_BYTES)
+                    raise error_for_status(response, body=body)  # transient: the retry runner decides
                 declared = check_response(response, task_id=task_id, index=index, max_bytes=max_bytes)
                 total = _total(response)
                 sink = ImageSink(
-                    directory, task_id=task_id, index=index, declared=declared, max_bytes=max_bytes, url=url
+                    directory,
+                    task_id=task_id,
+                    index=index,
+                    declared=declared,
+                    max_bytes=max_bytes,
+                    url=url,
+                    owned=owned,
                 )
+                achunks, decoder = araw_body(response, CHUNK_BYTES)  # our decoder: bounded even for a gzip bomb
                 try:
-                    async for chunk in response.aiter_bytes(CHUNK_BYTES):
-                        sink.write(chunk)
+                    async for chunk in achunks:
+                        deadline.received(len(chunk))
+                        deadline.check(request)
+                        for piece in decoder.feed(chunk):
+                            sink.write(piece)
                         if on_progress is not None:
                             on_progress(DownloadProgress(task_id, index, count, sink.received, total))
-                except httpx.TransportError as exc:
+                except httpx.DecodingError as exc:
                     sink.abort()
+                    raise DownloadError(f"result {index} of task {task_id}: {exc}", task_id=task_id, url=url) from None
+                except httpx.RequestError as exc:
+                    sink.abort()
+                    if deadline.expired():
+                        raise _too_slow(deadline, task_id, index, url) from exc
                     raise connection_error(exc, request) from exc
                 except BaseException:
                     sink.abort()
                     raise
                 return sink.finish()
+            except httpx.RequestError as exc:  # while reading an error page
+                if deadline.expired():
+                    raise _too_slow(deadline, task_id, index, url) from exc
+                raise connection_error(exc, request) from exc
             finally:
                 await response.aclose()
         raise DownloadError(f"task {task_id}: more than {MAX_REDIRECTS} redirects", task_id=task_id, url=url)
 
+    token = deadline.enter()
     try:
         return await acall_with_retries(
-            attempt, method="GET", operation=f"download {task_id}[{index}]", policy=retry, sleep=sleep
+            attempt,
+            method="GET",
+            operation=f"download {task_id}[{index}]",
+            policy=retry,
+            sleep=sleep,
+            deadline=deadline.at,
         )
     except APIError as exc:
         raise DownloadError(
             f"result {index} of task {task_id} could not be downloaded: {exc}", task_id=task_id, url=url
         ) from exc
+    finally:
+        deadline.leave(token)

@@ -375,7 +375,12 @@ def _redacted(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def error_for_status(
-    response: httpx.Response, *, reason: str | None = None, redact: tuple[str, ...] = (), task_id: str | None = None
+    response: httpx.Response,
+    *,
+    reason: str | None = None,
+    redact: tuple[str, ...] = (),
+    task_id: str | None = None,
+    body: bytes | None = None,
 ) -> APIStatusError:
     """The exception for an error (or unusable) response; never raises while parsing.
 
@@ -385,10 +390,11 @@ def error_for_status(
     proxy, say) is an :class:`UnexpectedResponseError` too, except 429: a
     rate limit is a rate limit whoever sends it, and ``Retry-After`` is kept.
     ``redact`` lists strings (the API key) that must not appear in the message,
-    should a server echo them back; ``body`` keeps the raw bytes.
+    should a server echo them back; ``body`` keeps the raw bytes. Pass ``body``
+    when the response was streamed (its decoded, size-capped bytes).
     """
     status = response.status_code
-    body = redact_bytes(response.content)
+    body = redact_bytes(response.content if body is None else body)
     envelope = _envelope(body)
     headers = {_redact_text(k): _redact_text(v) for k, v in response.headers.items()}
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
@@ -28,20 +29,32 @@ from typing import Any, TypeVar
 import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskStatus
 
+from ._deadline import Deadline
 from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_for_status
 from ._redaction import cut, json_may_hold_secret, redact_data
 from ._rules import is_retryable_task_code
 from ._spec import component_schema
 
 __all__ = [
+    "ACCEPT_ENCODING",
+    "MAX_ANSWER_BYTES",
     "TASK_ID_PREFIX",
     "TASK_ID_SHAPE",
+    "ContentDecoder",
+    "araw_body",
+    "aread_answer",
     "is_task_id",
     "parse_create_response",
     "parse_task_response",
     "raise_for_task_status",
+    "raw_body",
+    "read_answer",
 ]
 
+#: The codings :class:`ContentDecoder` undoes: the only ones our requests accept.
+ACCEPT_ENCODING = "gzip, deflate"
+#: Largest decoded API answer read (a task with 15 result links is about 3 kB); more is refused while streaming.
+MAX_ANSWER_BYTES = 1 << 20
 #: Documented: every task id starts so (spec-facts; the API answers 400 ``invalid_task_id`` otherwise).
 TASK_ID_PREFIX = "task-unified-"
 #: Assumed (x-assumed): the rest is what every documented and observed id is made of
@@ -176,24 +189,34 @@ def _conform_object(data: dict[str, Any], nested: dict[str, _Field]) -> dict[str
 
 
 def _unusable(
-    response: httpx.Response, reason: str, redact: tuple[str, ...], task_id: str | None = None
+    response: httpx.Response,
+    reason: str,
+    redact: tuple[str, ...],
+    task_id: str | None = None,
+    body: bytes | None = None,
 ) -> APIStatusError:
-    return error_for_status(response, reason=reason, redact=redact, task_id=task_id)
+    return error_for_status(response, reason=reason, redact=redact, task_id=task_id, body=body)
 
 
-def _decoded(response: httpx.Response, component: str, redact: tuple[str, ...]) -> dict[str, Any]:
-    """The body as a JSON object, every string in it redacted (the boundary where server text enters)."""
-    content = response.content
+def _decoded(response: httpx.Response, component: str, redact: tuple[str, ...], body: bytes | None) -> dict[str, Any]:
+    """The body as a JSON object, every string in it redacted (the boundary where server text enters).
+
+    ``body``: the decoded body when it was streamed (:func:`read_answer`); else ``response.content``.
+    """
+    content = response.content if body is None else body
     if not content:
-        raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact)
+        raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact, body=content)
     try:
         data = json.loads(content)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, too-long ints, nesting
         reason = f"HTTP {response.status_code} body is not JSON ({exc.__class__.__name__})"
-        raise _unusable(response, reason, redact) from None
+        raise _unusable(response, reason, redact, body=content) from None
     if type(data) is not dict:
         raise _unusable(
-            response, f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object", redact
+            response,
+            f"HTTP {response.status_code} body is {type(data).__name__}, not a {component} object",
+            redact,
+            body=content,
         )
     return redact_data(data) if json_may_hold_secret(content) else data
 
@@ -205,9 +228,10 @@ def _parse(
     redact: tuple[str, ...],
     data: dict[str, Any] | None = None,
     task_id: str | None = None,
+    body: bytes | None = None,
 ) -> M:
     if data is None:
-        data = _decoded(response, component, redact)
+        data = _decoded(response, component, redact, body)
     shape = _shape(component)
     try:
         data = _conform_object(data, shape.nested or {})
@@ -218,29 +242,36 @@ def _parse(
             f"HTTP {response.status_code} {component}: {where} should be {exc.expected}, got {type(exc.got).__name__}",
             redact,
             task_id,
+            body,
         ) from None
     try:
         return model.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # the shape check should make this unreachable
         raise _unusable(
-            response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact, task_id
+            response, f"HTTP {response.status_code} {component} did not parse ({exc!r})", redact, task_id, body
         ) from None
 
 
-def parse_create_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> ImageGenerationResponse:
+def parse_create_response(
+    response: httpx.Response, *, redact: tuple[str, ...] = (), body: bytes | None = None
+) -> ImageGenerationResponse:
     """A 200 answer to ``POST /v1/images/generations``; it must carry a task ``id`` of the documented shape.
 
     The id is judged first: an answer whose id is good but which breaks the
     spec elsewhere raises :class:`UnexpectedResponseError` *carrying* the id
     (``task_id``), as the task exists and is charged; an id of any other
     shape (an echoed secret, a path, a megabyte of text) is refused and
-    shown only cut short and redacted.
+    shown only cut short and redacted. ``body``: the decoded body when it was
+    streamed (:func:`read_answer`); else ``response.content``.
     """
-    data = _decoded(response, "ImageGenerationResponse", redact)
+    data = _decoded(response, "ImageGenerationResponse", redact, body)
     task_id = data.get("id")
     if not isinstance(task_id, str) or not task_id:
         raise _unusable(
-            response, "HTTP 200 for a generation request without a task id: the task cannot be followed", redact
+            response,
+            "HTTP 200 for a generation request without a task id: the task cannot be followed",
+            redact,
+            body=body,
         )
     if not is_task_id(task_id):
         raise _unusable(
@@ -248,13 +279,16 @@ def parse_create_response(response: httpx.Response, *, redact: tuple[str, ...] =
             f"HTTP 200 for a generation request with an unusable task id {cut(repr(task_id), 60)} (expected "
             f"{TASK_ID_PREFIX!r} then 1-100 of A-Z a-z 0-9 _ -): the task may exist; see the EvoLink dashboard",
             redact,
+            body=body,
         )
-    return _parse(response, ImageGenerationResponse, "ImageGenerationResponse", redact, data, task_id)
+    return _parse(response, ImageGenerationResponse, "ImageGenerationResponse", redact, data, task_id, body)
 
 
-def parse_task_response(response: httpx.Response, *, redact: tuple[str, ...] = ()) -> TaskDetailResponse:
+def parse_task_response(
+    response: httpx.Response, *, redact: tuple[str, ...] = (), body: bytes | None = None
+) -> TaskDetailResponse:
     """A 200 answer to ``GET /v1/tasks/{task_id}`` (whether it is about the task asked for is the caller's check)."""
-    return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact)
+    return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact, body=body)
 
 
 def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
@@ -277,3 +311,169 @@ def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
     if task.status == TaskStatus.CANCELLED:
         raise TaskCancelledError(f"task {task_id} was cancelled", task_id=task_id)
     return task
+
+
+# -- reading an answer: within the call's deadline, decoded size capped while streaming -----------------------------
+
+
+class _Inflater:
+    """One ``Content-Encoding`` step (gzip or deflate) whose output per call is bounded."""
+
+    def __init__(self, encoding: str) -> None:
+        self._raw_fallback = encoding == "deflate"  # "deflate" is zlib-wrapped by the RFC, raw by some servers
+        self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding != "deflate" else zlib.MAX_WBITS)
+        self._tail = b""
+        self._full = False
+
+    @property
+    def pending(self) -> bool:
+        """Input left over, or output that may not have fitted: call again with ``b""``."""
+        return bool(self._tail) or self._full
+
+    def __call__(self, data: bytes, limit: int) -> bytes:
+        data = self._tail + data if self._tail else data
+        try:
+            out = self._inflate.decompress(data, limit)
+        except zlib.error:
+            if not self._raw_fallback:
+                raise
+            self._raw_fallback = False
+            self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._inflate.decompress(data, limit)
+        if data:
+            self._raw_fallback = False
+        self._tail = self._inflate.unconsumed_tail
+        self._full = len(out) >= limit and not self._inflate.eof
+        return out
+
+
+class ContentDecoder:
+    """``Content-Encoding`` undone chunk by chunk, no piece longer than ``piece`` bytes: a bomb cannot balloon.
+
+    httpx's own decoders inflate each raw chunk whole (64 KiB of gzip can become 64 MiB in one call). gzip and
+    deflate are undone here (the only codings our requests accept); any other is passed through, as httpx does.
+    A stream that does not decode raises ``httpx.DecodingError``.
+    """
+
+    def __init__(self, content_encoding: str, piece: int = 64 * 1024) -> None:
+        encodings = [e.strip().lower() for e in content_encoding.split(",")]
+        # Undone in reverse order of application.
+        self._steps = [_Inflater(e) for e in reversed(encodings) if e in ("gzip", "x-gzip", "deflate")]
+        self.piece = piece
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not self._steps:
+            if data:
+                yield data
+            return
+        try:
+            while True:
+                out = data
+                for step in self._steps:
+                    out = step(out, self.piece)
+                if out:
+                    yield out
+                if not any(step.pending for step in self._steps):
+                    return
+                data = b""
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"Content-Encoding does not decode: {exc}") from None
+
+
+_REFUSED_PREFIX = 1024
+
+
+class _Body:
+    """The decoded body, accumulated up to ``limit`` bytes; ``over`` once more than that arrived."""
+
+    def __init__(self, content_encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.over = False
+        self._parts: list[bytes] = []
+        self._decoder = ContentDecoder(content_encoding, min(limit + 1, 64 * 1024))
+
+    def feed(self, data: bytes) -> bool:
+        """Add a raw chunk; True once the decoded body is over the cap (stop reading)."""
+        if self.over:
+            return True
+        for out in self._decoder.feed(data):
+            self.size += len(out)
+            if self.size > self.limit:
+                self.over = True
+                self._parts.append(out[: len(out) - (self.size - self.limit)])
+                return True
+            self._parts.append(out)
+        return False
+
+    def content(self) -> bytes:
+        if self.over:  # refused: only its start is ever shown, so the capped body is not copied once more
+            head = bytearray()
+            for part in self._parts:
+                head += part[: _REFUSED_PREFIX - len(head)]
+                if len(head) >= _REFUSED_PREFIX:
+                    break
+            return bytes(head)
+        return b"".join(self._parts)
+
+
+def _in_memory(response: httpx.Response) -> bytes | None:
+    try:
+        return response.content  # a transport that built the answer in memory (MockTransport, respx)
+    except httpx.ResponseNotRead:
+        return None
+
+
+def raw_body(response: httpx.Response, piece: int = 64 * 1024) -> tuple[Iterator[bytes], ContentDecoder]:
+    """A streamed response's raw chunks and the decoder for them (an answer already in memory: its bytes)."""
+    content = _in_memory(response)
+    if content is not None:
+        return (content[i : i + piece] for i in range(0, len(content), piece)), ContentDecoder("", piece)
+    return response.iter_raw(), ContentDecoder(response.headers.get("content-encoding", ""), piece)
+
+
+async def _slices(content: bytes, piece: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(content), piece):
+        yield content[start : start + piece]
+
+
+def araw_body(response: httpx.Response, piece: int = 64 * 1024) -> tuple[AsyncIterator[bytes], ContentDecoder]:
+    """The async twin of :func:`raw_body`."""
+    content = _in_memory(response)
+    if content is not None:
+        return _slices(content, piece), ContentDecoder("", piece)
+    return response.aiter_raw(), ContentDecoder(response.headers.get("content-encoding", ""), piece)
+
+
+def read_answer(response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
+    """The decoded body of a streamed answer (at most ``limit`` bytes) and whether more was refused.
+
+    A refused body comes back as its first kilobyte only (for the error message).
+
+    Raw chunks are decoded here, with bounded output per step, so a gzip bomb costs at most ``limit`` bytes
+    of memory; the deadline is checked between chunks (each read is bounded by it too, see ``_deadline``).
+    """
+    content = _in_memory(response)
+    if content is not None:
+        return (content[:_REFUSED_PREFIX], True) if len(content) > limit else (content, False)
+    body = _Body(response.headers.get("content-encoding", ""), limit)
+    for chunk in response.iter_raw():
+        deadline.check(response.request)
+        if body.feed(chunk):
+            break
+    return body.content(), body.over
+
+
+async def aread_answer(
+    response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES
+) -> tuple[bytes, bool]:
+    """The async twin of :func:`read_answer`."""
+    content = _in_memory(response)
+    if content is not None:
+        return (content[:_REFUSED_PREFIX], True) if len(content) > limit else (content, False)
+    body = _Body(response.headers.get("content-encoding", ""), limit)
+    async for chunk in response.aiter_raw():
+        deadline.check(response.request)
+        if body.feed(chunk):
+            break
+    return body.content(), body.over

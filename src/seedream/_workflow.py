@@ -43,18 +43,22 @@ import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import Unset
 
+from ._deadline import bound_sockets
 from ._download import (
     MAX_IMAGE_BYTES,
+    DownloadLimits,
     DownloadProgress,
     SavedFile,
     adownload_image,
     download_image,
+    ensure_directory,
     remove_partials,
     sha256_of,
 )
 from ._errors import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     ConfigurationError,
     DownloadError,
     LedgerError,
@@ -71,13 +75,15 @@ from ._errors import (
 from ._ledger import Ledger, LedgerEntry, TaskState
 from ._polling import PollPolicy, PollScheduler
 from ._redaction import cut
+from ._responses import ACCEPT_ENCODING
 from ._retry import RetryPolicy, acall_with_retries, call_with_retries
-from ._rules import is_retryable_task_code
+from ._rules import MAX_TOTAL_IMAGES, generated_image_count, is_retryable_task_code
 
 if TYPE_CHECKING:
     from ._client import AsyncSeedreamAPI, SeedreamAPI
 
 __all__ = [
+    "ALLOW_INTERNAL_RESULT_HOSTS_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_CONCURRENT_REQUESTS",
     "DEFAULT_WAIT_TIMEOUT_SECONDS",
@@ -102,6 +108,9 @@ DEFAULT_WAIT_TIMEOUT_SECONDS = 600.0
 #: (4: 5.1 s, 16: 6.6 s for the 1,000 tasks), while over the internet 16 in flight give 80-160 requests/s.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 16
 _TASK_ID_PREFIX = "task-unified-"
+#: Set to 1 by whoever runs a simulator on loopback (the pytest fixtures do) when ``allow_internal_result_hosts``
+#: is not given: result links on internal hosts are otherwise refused.
+ALLOW_INTERNAL_RESULT_HOSTS_ENV = "SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS"
 
 TaskRef = str | ImageGenerationResponse | TaskDetailResponse
 WaitCallback = Callable[[TaskDetailResponse], None]
@@ -296,6 +305,15 @@ class _WaitPlan:
     def delay(self, now: float) -> float:
         return max(0.0, self.next_at - now)
 
+    def timed_out(self) -> WaitTimeoutError:
+        status = self.last_status
+        return WaitTimeoutError(
+            f"task {self.task_id} still {status or 'unknown'} when the wait timed out; "
+            "it goes on: wait for it again or run `seedream resume` later",
+            task_id=self.task_id,
+            last_status=status,
+        )
+
     def after_poll(self, detail: TaskDetailResponse, now: float) -> TaskDetailResponse | None:
         """The completed task, None to poll again at ``next_at``, or the task's end as an exception."""
         self.polls += 1
@@ -307,12 +325,7 @@ class _WaitPlan:
         if failure is not None:
             raise failure
         if now >= self.deadline:
-            raise WaitTimeoutError(
-                f"task {self.task_id} still {status or 'unknown'} when the wait timed out; "
-                "it goes on: wait for it again or run `seedream resume` later",
-                task_id=self.task_id,
-                last_status=status,
-            )
+            raise self.timed_out()
         elapsed = now - self.origin
         progress = _value(detail.progress)
         self.scheduler.observe(elapsed, progress if isinstance(progress, int) else None, _estimate(detail))
@@ -334,8 +347,14 @@ class _Core:
         max_image_bytes: int,
         clock: Callable[[], float],
         rng: random.Random | None,
+        download_limits: DownloadLimits | None = None,
+        allow_internal_result_hosts: bool | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
+        self.download_limits = download_limits or DownloadLimits()
+        if allow_internal_result_hosts is None:
+            allow_internal_result_hosts = os.environ.get(ALLOW_INTERNAL_RESULT_HOSTS_ENV, "") == "1"
+        self.allow_internal_result_hosts = allow_internal_result_hosts
         self._owns_ledger = not isinstance(ledger, Ledger)
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.retry = retry or RetryPolicy()
@@ -344,6 +363,18 @@ class _Core:
         self.clock = clock
         self.rng = rng or random.Random()
         self._submitted: dict[str, float] = {}  # task id -> clock() at submit, for the poll schedule
+
+    def call_timeout(self, api_timeout: object, deadline: float | None) -> httpx.Timeout | None:
+        """The guarded client's timeouts, none longer than the time left before ``deadline`` (a ``clock()`` value).
+
+        So a request in flight cannot outlive the wait that made it.
+        """
+        if deadline is None:
+            return None
+        left = max(deadline - self.clock(), 0.001)
+        phases = api_timeout.as_dict() if isinstance(api_timeout, httpx.Timeout) else {}
+        capped = {phase: left if value is None else min(value, left) for phase, value in phases.items()}
+        return httpx.Timeout(left, **capped) if capped else httpx.Timeout(left)
 
     def close_ledger(self) -> None:
         if self._owns_ledger:
@@ -539,7 +570,35 @@ class _Core:
         results = _value(detail.results)
         if not isinstance(results, list) or not results:
             raise DownloadError(f"task {task_id} completed without result URLs", task_id=task_id)
+        most, why = self._most_results(task_id)
+        if len(results) > most:
+            raise UnexpectedResponseError(
+                f"task {task_id} completed with {len(results):,} result URLs, but {why}: "
+                "a protocol error, nothing was downloaded",
+                status=200,
+            )
         return [str(url) for url in results]
+
+    def _most_results(self, task_id: str) -> tuple[int, str]:
+        """How many images the request can have produced (``n``, capped at 15 minus references), and why."""
+        entry = self.ledger.get(task_id)
+        params = entry.params if entry is not None else {}
+        n, refs = params.get("n"), params.get("image_urls")
+        submitted_here = "prompt" in params  # a row made by ``submit``, not by a query of someone else's task
+        if not submitted_here or not (n is None or (isinstance(n, int) and not isinstance(n, bool))):
+            return MAX_TOTAL_IMAGES, f"no request yields more than {MAX_TOTAL_IMAGES}"
+        count = len(refs) if isinstance(refs, list) else 0
+        most = generated_image_count(n, count)
+        return most, f"its request (n={n or 1}, {count} reference images) can yield at most {most}"
+
+    def owned_files(self, task_id: str, directory: Path) -> dict[int, Path]:
+        """Where the ledger recorded this task's files in ``directory``: the only names a download may replace."""
+        entry = self.ledger.get(task_id)
+        return {
+            item.index: Path(item.path)
+            for item in (entry.files if entry is not None else [])
+            if Path(item.path).parent == directory
+        }
 
     def already_saved(self, task_id: str, directory: Path) -> dict[int, SavedFile]:
         """Files of ``task_id`` saved earlier into ``directory`` that are still intact on disk."""
@@ -598,7 +657,12 @@ def _iso(unix: float) -> str:
 
 def _download_client_kwargs() -> dict[str, Any]:
     # Plain client: result links are signed storage URLs; the API key must never go there.
-    return {"timeout": httpx.Timeout(60.0, connect=10.0), "follow_redirects": False}
+    # Only the codings our bounded decoder undoes (httpx would add br/zstd when those packages are installed).
+    return {
+        "timeout": httpx.Timeout(60.0, connect=10.0),
+        "follow_redirects": False,
+        "headers": {"Accept-Encoding": ACCEPT_ENCODING},
+    }
 
 
 _BUILD_KEYS = (
@@ -643,7 +707,9 @@ class Seedream:
         retry: RetryPolicy | None = None,
         polling: PollPolicy | None = None,
         max_image_bytes: int = MAX_IMAGE_BYTES,
+        download_limits: DownloadLimits | None = None,
         allow_internal_callbacks: bool = False,
+        allow_internal_result_hosts: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -657,6 +723,8 @@ class Seedream:
             max_image_bytes=max_image_bytes,
             clock=clock,
             rng=rng,
+            download_limits=download_limits,
+            allow_internal_result_hosts=allow_internal_result_hosts,
         )
         self._sleep = sleep
         try:
@@ -673,6 +741,7 @@ class Seedream:
                 )
             self.api = api
             self._downloads = httpx.Client(transport=download_transport, **_download_client_kwargs())
+            bound_sockets(self._downloads)
         except BaseException:
             self._core.close_ledger()
             raise
@@ -753,7 +822,9 @@ class Seedream:
         """One task query (retried per the GET policy), recorded in the ledger."""
         task_id = _task_id(task)
         detail = call_with_retries(
-            lambda: self.api.get_task(task_id),
+            lambda: self.api.get_task(
+                task_id, timeout=self._core.call_timeout(getattr(self.api, "timeout", None), deadline)
+            ),
             method="GET",
             operation="GET /v1/tasks/{id}",
             policy=self._core.retry,
@@ -778,7 +849,12 @@ class Seedream:
             delay = plan.delay(self._core.clock())
             if delay > 0:
                 self._sleep(delay)
-            detail = self.get(plan.task_id, deadline=plan.deadline)
+            try:
+                detail = self.get(plan.task_id, deadline=plan.deadline)
+            except APITimeoutError as error:
+                if self._core.clock() >= plan.deadline:  # the wait's own deadline cut the request short
+                    raise plan.timed_out() from error
+                raise
             if on_progress is not None:
                 on_progress(detail)
             done = plan.after_poll(detail, self._core.clock())
@@ -799,9 +875,10 @@ class Seedream:
             self._core.record_detail(detail)
         urls = self._core.completed_detail(task_id, detail)
         target = Path(directory).expanduser().resolve()
-        target.mkdir(parents=True, exist_ok=True)
+        ensure_directory(target, task_id=task_id)
         self._core.ledger.record_directory(task_id, target)
         saved = self._core.already_saved(task_id, target)
+        owned = self._core.owned_files(task_id, target)
         for index, url in enumerate(urls):
             if index in saved:
                 continue
@@ -815,6 +892,9 @@ class Seedream:
                     directory=target,
                     retry=self._core.retry,
                     max_bytes=self._core.max_image_bytes,
+                    limits=self._core.download_limits,
+                    allow_internal_hosts=self._core.allow_internal_result_hosts,
+                    owned=owned.get(index),
                     on_progress=on_progress,
                     sleep=self._sleep,
                 )
@@ -911,7 +991,9 @@ class AsyncSeedream:
         retry: RetryPolicy | None = None,
         polling: PollPolicy | None = None,
         max_image_bytes: int = MAX_IMAGE_BYTES,
+        download_limits: DownloadLimits | None = None,
         allow_internal_callbacks: bool = False,
+        allow_internal_result_hosts: bool | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -936,6 +1018,8 @@ class AsyncSeedream:
             max_image_bytes=max_image_bytes,
             clock=clock,
             rng=rng,
+            download_limits=download_limits,
+            allow_internal_result_hosts=allow_internal_result_hosts,
         )
         self._sleep = sleep
         try:
@@ -952,6 +1036,7 @@ class AsyncSeedream:
                 )
             self.api = api
             self._downloads = httpx.AsyncClient(transport=download_transport, **_download_client_kwargs())
+            bound_sockets(self._downloads)
         except BaseException:
             self._core.close_ledger()
             raise
@@ -1025,7 +1110,11 @@ class AsyncSeedream:
         """See :meth:`Seedream.get`."""
         task_id = _task_id(task)
         detail = await acall_with_retries(
-            lambda: self._api_gate.run(lambda: self.api.get_task(task_id)),
+            lambda: self._api_gate.run(
+                lambda: self.api.get_task(
+                    task_id, timeout=self._core.call_timeout(getattr(self.api, "timeout", None), deadline)
+                )
+            ),
             method="GET",
             operation="GET /v1/tasks/{id}",
             policy=self._core.retry,
@@ -1050,7 +1139,12 @@ class AsyncSeedream:
             delay = plan.delay(self._core.clock())
             if delay > 0:
                 await self._sleep(delay)
-            detail = await self.get(plan.task_id, deadline=plan.deadline)
+            try:
+                detail = await self.get(plan.task_id, deadline=plan.deadline)
+            except APITimeoutError as error:
+                if self._core.clock() >= plan.deadline:  # the wait's own deadline cut the request short
+                    raise plan.timed_out() from error
+                raise
             if on_progress is not None:
                 on_progress(detail)
             done = plan.after_poll(detail, self._core.clock())
@@ -1073,10 +1167,11 @@ class AsyncSeedream:
             detail = await self.get(task_id)
         urls = self._core.completed_detail(task_id, detail)
         target = Path(directory).expanduser().resolve()
-        target.mkdir(parents=True, exist_ok=True)
+        ensure_directory(target, task_id=task_id)
         ledger = self._core.ledger
         await ledger.awrite(ledger.record_directory, task_id, target)
         saved = self._core.already_saved(task_id, target)
+        owned = self._core.owned_files(task_id, target)
         for index, url in enumerate(urls):
             if index in saved:
                 continue
@@ -1092,6 +1187,9 @@ class AsyncSeedream:
                         directory=target,
                         retry=self._core.retry,
                         max_bytes=self._core.max_image_bytes,
+                        limits=self._core.download_limits,
+                        allow_internal_hosts=self._core.allow_internal_result_hosts,
+                        owned=owned.get(index),
                         on_progress=on_progress,
                         sleep=self._sleep,
                     )

@@ -5,7 +5,8 @@ bundled spec, not from the client: a 200 is *usable* when it decodes as a
 JSON object whose fields have the JSON types the spec gives them (unknown
 fields and enum values, ranges and formats are not judged, and a field sent
 as ``null`` counts as absent, as the response module documents); a create
-answer must also carry a non-empty task ``id``.
+answer must also carry a non-empty task ``id``, and no answer may decode to
+more than the documented cap (``MAX_ANSWER_BYTES``, 1 MiB).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import jsonschema
 
+from seedream._responses import MAX_ANSWER_BYTES
 from seedream._spec import component_schema
 from seedream._spec_cases import documented_statuses, enum_sites, response_example, success_body
 
@@ -72,6 +74,8 @@ TASK_ID_SHAPE = re.compile(r"task-unified-[A-Za-z0-9_-]{1,100}")
 
 def usable(operation: str, content: bytes) -> bool:
     """Whether a 200 with ``content`` must parse into the operation's model."""
+    if len(content) > MAX_ANSWER_BYTES:
+        return False
     try:
         data = json.loads(content)
     except (ValueError, RecursionError):

@@ -199,6 +199,7 @@ def test_fifty_sigkilled_generate_runs_are_recovered_by_resume(
         runs += 1
         directory = tmp_path / f"run-{runs:03d}"
         env = {**os.environ, "EVOLINK_API_KEY": SENTINEL_KEY, "SEEDREAM_BASE_URL": simulator.base_url,
+               "SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS": "1",  # the simulator's result links name 127.0.0.1
                "SEEDREAM_LEDGER": str(directory / "ledger.sqlite3")}  # fmt: skip
         duration = round(rng.uniform(5, 60), 1)
         prompt = f"[sim:duration={duration}] lighthouse, kill run {runs}"

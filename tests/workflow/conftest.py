@@ -20,6 +20,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("SEEDREAM_LEDGER", str(tmp_path / "env-ledger.sqlite3"))
     monkeypatch.delenv("SEEDREAM_BASE_URL", raising=False)
     monkeypatch.delenv("EVOLINK_API_KEY", raising=False)
+    # Every server here (scripted, simulator) serves result links on 127.0.0.1, which downloads refuse unless told.
+    monkeypatch.setenv("SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS", "1")
 
 
 @pytest.fixture

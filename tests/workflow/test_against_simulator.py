@@ -37,7 +37,8 @@ def simulator() -> Iterator[RunningSimulator]:
 
 def client_for(server: RunningSimulator, ledger: Ledger, **kwargs: Any) -> Seedream:
     kwargs.setdefault("polling", POLLING)
-    return Seedream(SENTINEL_KEY, base_url=server.base_url, ledger=ledger, **kwargs)
+    # The simulator serves results on 127.0.0.1: the internal-host policy is lifted for it, explicitly.
+    return Seedream(SENTINEL_KEY, base_url=server.base_url, ledger=ledger, allow_internal_result_hosts=True, **kwargs)
 
 
 def post_count(server: RunningSimulator) -> int:
@@ -133,6 +134,7 @@ def test_async_client_in_process_over_asgi(ledger: Ledger, tmp_path: Path) -> No
                 ledger=ledger,
                 transport=transport,
                 download_transport=transport,
+                allow_internal_result_hosts=True,  # the simulator's result links name 127.0.0.1
                 polling=POLLING,
             ) as client:
                 result = await client.generate("two lighthouses", n=2, directory=tmp_path)

@@ -29,6 +29,7 @@ def env(simulator: RunningSimulator, tmp_path: Path) -> dict[str, str]:
     return {
         "EVOLINK_API_KEY": SENTINEL_KEY,
         "SEEDREAM_BASE_URL": simulator.base_url,
+        "SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS": "1",  # the simulator's result links name 127.0.0.1
         "SEEDREAM_LEDGER": str(tmp_path / "cli-ledger.sqlite3"),
     }
 

@@ -50,6 +50,7 @@ def fetch(
             directory=directory,
             retry=RetryPolicy(),
             max_bytes=max_bytes,
+            allow_internal_hosts=True,  # URL is on 127.0.0.1 (never contacted: MockTransport)
             sleep=sleeps or Sleeps(),
         )
 
@@ -257,3 +258,24 @@ def test_download_of_an_unfinished_task_says_so(make_client: Callable[..., Seedr
     server = ScriptedServer(gets=[json_response(200, task_body("processing", progress=40))])
     with pytest.raises(DownloadError, match="processing, not completed"):
         make_client(server).download(TASK_ID, tmp_path)
+
+
+def test_pixel_size_comes_from_the_header_bytes_for_png_and_jpeg() -> None:
+    import io
+
+    from PIL import Image
+
+    from seedream._download import _header_size
+
+    for fmt, kind in (("PNG", "png"), ("JPEG", "jpg")):
+        for size in ((16, 9), (3072, 3072), (1, 4000)):
+            buffer = io.BytesIO()
+            Image.new("RGB", size).save(buffer, format=fmt)
+            assert _header_size(buffer.getvalue()[:65536], kind) == size
+    assert _header_size(b"\x89PNG\r\n\x1a\n", "png") is None  # too short: Pillow reads the file instead
+
+
+def test_file_names_are_injective_over_ids_that_sanitise_alike() -> None:
+    ids = ["task-unified-1-a.b", "task-unified-1-a/b", "task-unified-1-a-b", "task-unified-1-a_b", "Task-unified-1-a-b"]
+    stems = {file_stem(task_id, 0) for task_id in ids}
+    assert len(stems) == len(ids) and file_stem("task-unified-1-a-b", 0) == "task-unified-1-a-b_0"

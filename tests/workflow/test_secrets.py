@@ -32,7 +32,9 @@ def test_library_debug_logs_and_ledger_never_hold_the_key(caplog: pytest.LogCapt
     config = SimulatorConfig.for_tests(api_keys=(SENTINEL_KEY,), time_scale=0.01, fault_429=0.3, seed=5)
     polling = PollPolicy().scaled(0.01)
     with run_simulator(config) as server, Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        client = Seedream(SENTINEL_KEY, base_url=server.base_url, ledger=ledger, polling=polling)
+        client = Seedream(
+            SENTINEL_KEY, base_url=server.base_url, ledger=ledger, polling=polling, allow_internal_result_hosts=True
+        )
         with client:
             result = client.generate("a lighthouse", n=2, directory=tmp_path / "out")
             assert SENTINEL_KEY not in repr(client.api) + repr(result)

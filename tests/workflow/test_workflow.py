@@ -168,7 +168,7 @@ def test_resume_finishes_what_it_can_and_reports_the_rest(
     running = "task-unified-1-running"
     failing = "task-unified-2-failing"
     for task_id in (running, failing):
-        local = ledger.record_intent(base_url=BASE_URL, params={"prompt": "p"}, directory=tmp_path / "out")
+        local = ledger.record_intent(base_url=BASE_URL, params={"prompt": "p", "n": 2}, directory=tmp_path / "out")
         ledger.record_submitted(local, task_id=task_id, status="pending", created=1757165031, estimated_time=5)
     ledger.record_intent(base_url=BASE_URL, params={"prompt": "lost"}, directory=tmp_path / "out")
 
