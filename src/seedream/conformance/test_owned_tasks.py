@@ -57,7 +57,7 @@ _QUERYABLE = {
 #: Statuses that refuse a generation for its body (not the account, the key or a rate limit).
 _BODY_REFUSALS = {400, 404, 409, 413, 415, 422}
 _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
-FOLLOW_BODY = {"model": "doubao-seedream-5.0-lite", "prompt": "conformance: a task followed to its end", "n": 1}
+FOLLOW_BODY: dict[str, Any] = {"model": "doubao-seedream-5.0-lite", "prompt": "conformance: a task followed to its end", "n": 1}
 #: Bounded wait of the followed task (seconds): offline tasks finish in milliseconds.
 FOLLOW_TIMEOUT = {"live": 600.0, "offline": 30.0}
 
@@ -66,7 +66,8 @@ def _record(results: Any, deviation: Deviation, source: str) -> str:
     where = deviation.pointer or "(answer)"
     results.record(LAYER, deviation.operation, f"{deviation.kind} at {where}", False)
     results.add_deviation(source, deviation)
-    return f"{source}: {deviation.operation} {where}: {deviation.kind} (got {deviation.example}; expected {deviation.rule})"
+    found = f"{deviation.kind} (got {deviation.example}; expected {deviation.rule})"
+    return f"{source}: {deviation.operation} {where}: {found}"
 
 
 def _judge(results: Any, operation: str, response: Any, source: str) -> list[str]:
@@ -178,9 +179,10 @@ def test_owned_tasks_a_spent_task_is_followed_to_its_end_with_its_images(
             break
         time.sleep(delay)
         delay = min(delay * 1.5, 10.0)
-    status = body.get("status") if isinstance(body, dict) else None
+    final: dict[str, Any] = body if isinstance(body, dict) else {}
+    status = final.get("status")
     assert status in ("completed", "failed"), f"task {task_id} did not finish in time (last: {status})"
-    for index, url in enumerate(body.get("results") or [] if status == "completed" else []):
+    for index, url in enumerate(final.get("results") or [] if status == "completed" else []):
         problems += _check_image(conformance_results, server_target, str(url), f"followed task {task_id} image {index}")
     conformance_results.notes.append(f"followed task ({server_target.kind}): {status} after {polls} polls")
     assert problems == [], "\n".join(problems)
@@ -203,7 +205,7 @@ def _check_image(results: Any, target: Any, url: str, source: str) -> list[str]:
             with Image.open(io.BytesIO(response.content)) as image:
                 image.load()
                 size = image.size
-        except Exception as exc:  # noqa: BLE001 - any decoder failure is the finding
+        except Exception as exc:  # any decoder failure is the finding
             found.append(Deviation("download", "", "not-an-image", type(exc).__name__, "an image that decodes"))
         else:
             if size != expected:
