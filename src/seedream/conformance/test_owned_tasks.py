@@ -57,7 +57,11 @@ _QUERYABLE = {
 #: Statuses that refuse a generation for its body (not the account, the key or a rate limit).
 _BODY_REFUSALS = {400, 404, 409, 413, 415, 422}
 _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
-FOLLOW_BODY: dict[str, Any] = {"model": "doubao-seedream-5.0-lite", "prompt": "conformance: a task followed to its end", "n": 1}
+FOLLOW_BODY: dict[str, Any] = {
+    "model": "doubao-seedream-5.0-lite",
+    "prompt": "conformance: a task followed to its end",
+    "n": 1,
+}
 #: Bounded wait of the followed task (seconds): offline tasks finish in milliseconds.
 FOLLOW_TIMEOUT = {"live": 600.0, "offline": 30.0}
 
