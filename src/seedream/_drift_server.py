@@ -42,6 +42,8 @@ class ServerDrift:
     cases: tuple[DriftCase, ...] = ()
     drift: bool = True
     id_prefix: str | None = None  # task ids issued as id_prefix + the simulator's suffix
+    #: What a detector must say: each group's words all in one finding (a deviation or a failure).
+    expect: tuple[tuple[str, ...], ...] = ()
 
 
 def _case(name: str) -> DriftCase:
@@ -67,31 +69,57 @@ def _drop_progress(body: Any) -> Any:
 
 
 KINDS: tuple[ServerDrift, ...] = (
-    ServerDrift("enum value", "task status completed -> succeeded", (_case("task status value renamed"),)),
-    ServerDrift("enum value (create only)", "create status pending -> queued", (_case("create status value renamed"),)),
-    ServerDrift("id shape", "task ids img_…", id_prefix="img_"),
     ServerDrift(
-        "create field renamed", "id -> task_id", _also_in_tasks(_case("create id renamed to task_id"), *_EVERY_STATUS)
+        "enum value",
+        "task status completed -> succeeded",
+        (_case("task status value renamed"),),
+        expect=(("/status", "unknown-enum"),),
     ),
     ServerDrift(
-        "create field removed", "created removed", _also_in_tasks(_case("create created removed"), *_EVERY_STATUS)
+        "enum value (create only)",
+        "create status pending -> queued",
+        (_case("create status value renamed"),),
+        expect=(("/status", "unknown-enum"),),
+    ),
+    ServerDrift("id shape", "task ids img_…", id_prefix="img_", expect=(("unusable-answer", "unusable task id"),)),
+    ServerDrift(
+        "create field renamed",
+        "id -> task_id",
+        _also_in_tasks(_case("create id renamed to task_id"), *_EVERY_STATUS),
+        expect=(("unusable-answer", "without a task id"),),
+    ),
+    ServerDrift(
+        "create field removed",
+        "created removed",
+        _also_in_tasks(_case("create created removed"), *_EVERY_STATUS),
+        expect=(("/created", "missing"),),
     ),
     ServerDrift(
         "create field retyped",
         "created as ISO text",
         _also_in_tasks(_case("create created retyped to ISO text"), *_EVERY_STATUS),
+        expect=(("/created", "wrong-type"),),
     ),
-    ServerDrift("task field renamed", "results -> images", (_case("task results renamed"),)),
+    ServerDrift(
+        "task field renamed", "results -> images", (_case("task results renamed"),), expect=(("/results", "missing"),)
+    ),
     ServerDrift(
         "task field removed",
         "progress removed",
         tuple(DriftCase("task progress removed", TASK, 200, s, _drop_progress, True) for s in _EVERY_STATUS),
+        expect=(("/progress", "missing"),),
     ),
-    ServerDrift("task field retyped", "results as objects", (_case("task results retyped to objects"),)),
+    ServerDrift(
+        "task field retyped",
+        "results as objects",
+        (_case("task results retyped to objects"),),
+        expect=(("/results/0", "wrong-type"),),
+    ),
     ServerDrift(
         "error envelope",
         "400 envelope flattened, 401 type changed",
         (_case("error envelope flattened"), _case("error type value changed")),
+        expect=(("/error", "missing"), ("/error/type", "unknown-enum")),
     ),
     ServerDrift(
         "content type",
@@ -100,8 +128,14 @@ KINDS: tuple[ServerDrift, ...] = (
             DriftCase("task content type changed", TASK, 200, s, lambda b: b, True, content_type="text/plain")
             for s in _EVERY_STATUS
         ),
+        expect=(("content-type", "application/json"),),
     ),
-    ServerDrift("valid body refused", "every valid generation answered 400", (_REFUSE_VALID,)),
+    ServerDrift(
+        "valid body refused",
+        "every valid generation answered 400",
+        (_REFUSE_VALID,),
+        expect=(("valid-body-refused", "400"),),
+    ),
 )
 
 ALLOWED: tuple[ServerDrift, ...] = tuple(

@@ -109,7 +109,8 @@ class Results:
         row = {"source": source, "operation": deviation.operation, "pointer": deviation.pointer}
         row |= {"kind": deviation.kind, "example": deviation.example, "rule": deviation.rule}
         with self.lock:
-            self.deviations.append(row)
+            if row not in self.deviations:  # the same finding on many generated cases is one row
+                self.deviations.append(row)
 
     def record(self, layer: str, operation: str, check: str, ok: bool, cases: int = 1) -> None:
         with self.lock:
@@ -128,10 +129,11 @@ _LAYER_FILES = {
     "test_client_layer_api.py": "2 client (SeedreamAPI)",
     "test_server_layer.py": "3 server",
     "test_owned_tasks.py": "3 owned tasks",
+    "test_stateful_layer.py": "3 stateful",
     "test_live_mode.py": "3 live mode",
 }
 # Tests that record their own per-check rows (each hypothesis case, each check).
-_SELF_REPORTING = {"test_server_layer.py", "test_owned_tasks.py"}
+_SELF_REPORTING = {"test_server_layer.py", "test_owned_tasks.py", "test_stateful_layer.py"}
 
 
 def _results(config: pytest.Config) -> Results:
@@ -338,6 +340,16 @@ def guard(server_target: Target, conformance_results: Results) -> Iterator[Any]:
         f"spend guard ({server_target.kind}): {spend_guard.billable_sent} billable requests sent (cap {cap}), "
         f"{spend_guard.refused} refused" + (f"; TRIPPED: {spend_guard.tripped}" if spend_guard.tripped else "")
     )
+
+
+@pytest.fixture(scope="session")
+def schema(server_target: Target) -> Any:
+    """The bundled spec as schemathesis loads it, aimed at the server under test (shared by the files)."""
+    from seedream.simulator._schemathesis import load_schema
+
+    if server_target.kind == "asgi":
+        return load_schema(app=server_target.app, api_key=server_target.api_key)
+    return load_schema(base_url=server_target.base_url, api_key=server_target.api_key)
 
 
 def _probe(base_url: str, key: str) -> None:

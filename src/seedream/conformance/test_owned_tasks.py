@@ -38,6 +38,7 @@ import pytest
 from seedream import _rules
 from seedream._expectations import Deviation, check_body
 from seedream._ledger import Ledger, LedgerEntry, TaskState, _clean_base_url, default_ledger_path
+from seedream._redaction import cut
 from seedream._spec import request_body_validator
 from seedream.conformance.test_server_layer import SpendGuard, _send
 
@@ -150,7 +151,9 @@ def test_owned_tasks_ledger_record_shows_no_refused_valid_body_nor_unusable_answ
             deviation = Deviation(CREATE, "", "valid-body-refused", str(status), "a body the spec and rules accept")
             problems.append(_record(conformance_results, deviation, source))
         elif entry.state == TaskState.UNCONFIRMED and entry.task_id is None and status == 200:
-            deviation = Deviation(CREATE, "", "unusable-answer", "200", "a task the client can follow")
+            # The ledger's message is redacted when stored; it says what was wrong with the answer.
+            said = cut(entry.error_message or "", 200)
+            deviation = Deviation(CREATE, "", "unusable-answer", said, "a 200 with a task the client can follow")
             problems.append(_record(conformance_results, deviation, source))
         else:
             conformance_results.record(LAYER, CREATE, "ledger row ends as documented", True)

@@ -127,15 +127,6 @@ class SpendGuard:
                 self.tripped = self.tripped or f"a POST the spec says must be rejected got {status}: {body!r:.200}"
 
 
-@pytest.fixture(scope="session")
-def schema(server_target: Any) -> Any:
-    from seedream.simulator._schemathesis import load_schema
-
-    if server_target.kind == "asgi":
-        return load_schema(app=server_target.app, api_key=server_target.api_key)
-    return load_schema(base_url=server_target.base_url, api_key=server_target.api_key)
-
-
 # --- running cases and recording every check --------------------------------------------------------
 
 
@@ -162,10 +153,11 @@ def _check_functions() -> dict[str, Callable[..., Any]]:
     return {f.__name__: f for f in CHECKS.get_all()}
 
 
-def _error_envelope_problems(response: Any, operation_id: str) -> str | None:
+def _error_envelope_problems(response: Any, operation_id: str, results: Any = None) -> str | None:
     """The error answer judged field by field (``code``, ``message``, the documented ``type`` per status).
 
     By :func:`seedream._expectations.check_body`: the bundled spec and the expectations profile.
+    Each deviation also goes to ``results`` (the reports' ``deviations``) when given.
     """
     content_type = response.headers.get("content-type")
     if isinstance(content_type, list):  # schemathesis' responses keep every value of a header
@@ -173,6 +165,9 @@ def _error_envelope_problems(response: Any, operation_id: str) -> str | None:
     found = check_body(operation_id, response.status_code, response.content, content_type=content_type)
     if not found:
         return None
+    for deviation in found:
+        if results is not None:
+            results.add_deviation(f"HTTP {response.status_code} answer", deviation)
     return "; ".join(f"{d.pointer or '(answer)'} {d.kind} (got {d.example}; expected {d.rule})" for d in found)
 
 
@@ -183,6 +178,7 @@ def _run_case(
     guard: SpendGuard,
     outcome: Outcome,
     record: Callable[[str, bool], None],
+    results: Any = None,
 ) -> None:
     headers = _headers_for(mode, case, target.api_key)
     case.headers = headers
@@ -210,7 +206,7 @@ def _run_case(
             record(name, True)
     if mode in ("missing_key", "wrong_key"):
         problem = None if response.status_code == 401 else f"expected 401, got {response.status_code}"
-        problem = problem or _error_envelope_problems(response, _OPERATION_IDS[case.path])
+        problem = problem or _error_envelope_problems(response, _OPERATION_IDS[case.path], results)
         record(f"rejects_{mode}", problem is None)
         if problem:
             outcome.failures.setdefault(f"rejects_{mode}", f"{case.method} {case.formatted_path}: {problem}")
@@ -291,7 +287,7 @@ def test_server_answers_generated_requests_per_the_spec(
             elif not task_id.startswith(TASK_PREFIX):
                 task_id = TASK_PREFIX + task_id
             case.path_parameters = {"task_id": task_id}
-        _run_case(case, mode, server_target, guard, outcome, record)
+        _run_case(case, mode, server_target, guard, outcome, record, conformance_results)
 
     run()
     assert outcome.cases > 0 or (server_target.live and outcome.skipped), "no case was sent"
@@ -371,7 +367,7 @@ def test_every_body_the_spec_rejects_gets_400_with_the_error_envelope(
         sent += 1
         guard.observe("POST", headers, case.outside, False, response.status_code)
         problem = None if response.status_code == 400 else f"expected 400, got {response.status_code}"
-        problem = problem or _error_envelope_problems(response, "createImageGeneration")
+        problem = problem or _error_envelope_problems(response, "createImageGeneration", conformance_results)
         conformance_results.record(
             f"3 server ({server_target.kind})", "createImageGeneration", "spec edge: invalid body -> 400", not problem
         )
@@ -396,7 +392,7 @@ def test_invalid_and_unknown_task_ids_get_their_documented_errors(
 ) -> None:
     headers = {"Authorization": f"Bearer {server_target.api_key}"}
     response = _send(server_target, "GET", f"/v1/tasks/{task_id}", headers)
-    problem = _error_envelope_problems(response, "getTaskDetail")
+    problem = _error_envelope_problems(response, "getTaskDetail", conformance_results)
     ok = response.status_code == status and problem is None
     check = "spec edge: invalid id -> 400" if status == 400 else "spec edge: unknown id -> 404"
     conformance_results.record(f"3 server ({server_target.kind})", "getTaskDetail", check, ok)
