@@ -79,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
         problem = f"--base-url (live mode) needs the API key in {API_KEY_ENV}"
     elif (config.getoption("--allow-spend", default=0) or 0) < 0:
         problem = "--allow-spend must be 0 or more"
+    elif (ledger := config.getoption("--ledger", default=None)) is not None and not os.path.isfile(ledger):
+        problem = f"--ledger {ledger}: no such file"
     if problem:
         _write_reports(config, pytest.ExitCode.USAGE_ERROR, problem)
         raise pytest.UsageError(problem)
