@@ -72,9 +72,10 @@ def _naming(drift: ServerDrift, findings: list[str]) -> str | None:
     return "; ".join(named) if named else None
 
 
-def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp: Path, drift: ServerDrift) -> Row:
+def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp: Path, drift: ServerDrift, *extra: str) -> Row:
     started = time.perf_counter()
     server_app = DriftingApp(drift, SimulatorConfig.for_tests(api_keys=(KEY,), time_scale=0.001))
+    tmp.mkdir(exist_ok=True)
     ledger, report = tmp / "ledger.sqlite3", tmp / "report.json"
     monkeypatch.setenv("EVOLINK_API_KEY", KEY)
     try:
@@ -99,6 +100,7 @@ def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp: Path, 
                 "--conformance-json",
                 str(report),
                 "-q",
+                *extra,
             )
     finally:
         server_app.close()
@@ -151,3 +153,13 @@ def test_zero_spend_run_over_the_ledger_detects_11_of_12_drift_kinds_and_flags_n
     assert all(r.drifted > 0 for r in rows if r.drift and r.kind != "error envelope"), table
     assert len(detected) >= 11, table
     assert flagged == [], table
+
+
+def test_spend_mode_judges_the_create_answer_a_zero_spend_run_never_sees(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    create_only = next(k for k in KINDS if k.kind == "enum value (create only)")
+    zero = _run(pytester, monkeypatch, tmp_path / "zero", create_only)
+    spend = _run(pytester, monkeypatch, tmp_path / "spend", create_only, "--allow-spend", "1")
+    assert (zero.exit_code, zero.named) == (0, None)  # the miss of the table, for the reason it gives
+    assert spend.ok and spend.named is not None and "followed task (create)" in spend.named, spend
