@@ -210,6 +210,13 @@ def _run_case(
         record(f"rejects_{mode}", problem is None)
         if problem:
             outcome.failures.setdefault(f"rejects_{mode}", f"{case.method} {case.formatted_path}: {problem}")
+    elif response.status_code >= 400:
+        # Every other error answer too: its envelope field by field, per the documented example of its status.
+        check = "error envelope per status (profile)"
+        problem = _error_envelope_problems(response, _OPERATION_IDS[case.path], results)
+        record(check, problem is None)
+        if problem:
+            outcome.failures.setdefault(check, f"{case.method} {case.formatted_path}: {problem}")
 
 
 def _examples(config: pytest.Config, target: Any) -> int:
