@@ -118,7 +118,7 @@ def test_owned_tasks_answer_per_the_spec_and_the_expectations(
     ids = _owned_ids(request, ledger_rows)
     headers = {"Authorization": f"Bearer {server_target.api_key}"}
     if not server_target.live:
-        # Offline: tasks of our own (free on the simulator), read pending, then finished.
+        # Offline: two tasks of our own (creating is free on the simulator), read while they run.
         posting = {**headers, "Content-Type": "application/json"}
         for _ in range(2):
             assert guard.admit("POST", CREATE_PATH, posting, FOLLOW_BODY)  # offline: no cap
