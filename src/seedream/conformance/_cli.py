@@ -179,6 +179,10 @@ def conformance_command(
 ) -> None:
     """Run the conformance suite: spec, client and a server against the bundled spec.
 
+    Live, zero-spend mode also reads the tasks you own (--task-id, the ledger's newest tasks of
+    --base-url) and judges every answer by the spec and the expectations profile; with
+    --allow-spend N one task is followed to its end and its images checked, then the stateful phase.
+
     Exit codes: 0 conforms; 1 drift or nonconformance; 2 usage or configuration error
     (bad option, no key for live mode, the key refused); 3 the server could not be reached
     or answered only with transport errors. Other options go to pytest as they are
