@@ -155,6 +155,7 @@ def test_zero_spend_run_over_the_ledger_detects_11_of_12_drift_kinds_and_flags_n
     assert flagged == [], table
 
 
+@pytest.mark.slow
 def test_spend_mode_judges_the_create_answer_a_zero_spend_run_never_sees(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
