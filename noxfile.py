@@ -71,8 +71,10 @@ def conformance(session: nox.Session) -> None:
 
     Offline against the embedded simulator by default. Against a live server:
     `EVOLINK_API_KEY=... nox -s conformance -- --base-url https://api.evolink.ai` (zero-spend:
-    only requests the spec says must be rejected); add `--allow-spend N` to allow at most N
-    billable one-image generations; `--junitxml`, `--summary-md`, `--json PATH` for reports.
+    only requests the spec says must be rejected, and free reads of the tasks you own:
+    `--task-id ID`, `--ledger PATH`); add `--allow-spend N` to allow at most N billable
+    one-image generations (one followed to its end, then the stateful phase);
+    `--junitxml`, `--summary-md`, `--json PATH` for reports.
     Exit codes 0/1/2/3: README.md, "The conformance suite".
     """
     session.install("-e", ".[dev]")

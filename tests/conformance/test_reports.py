@@ -145,6 +145,33 @@ def test_json_report_carries_verdict_rows_notes_and_failures(tmp_path: Path) -> 
     assert isinstance(failures, list) and [f["transport"] for f in failures] == [False, True]
 
 
+def test_each_deviation_is_a_json_entry_and_a_markdown_line(tmp_path: Path) -> None:
+    deviation = {
+        "source": "task task-unified-1",
+        "operation": "getTaskDetail",
+        "pointer": "/status",
+        "kind": "unknown-enum",
+        "example": '"succeeded"',
+        "rule": "enum ['pending', 'completed'] | more",
+    }
+    whole = {**deviation, "pointer": "", "kind": "content-type"}
+    markdown, report = _write(tmp_path, deviations=[deviation, whole])
+    assert report["deviations"] == [deviation, whole]
+    lines = markdown.splitlines()
+    table = lines[lines.index("### Deviations (2)") + 2 :][:4]
+    assert table[:2] == ["| source | operation | pointer | kind | found | expected |", "|---|---|---|---|---|---|"]
+    assert table[2] == (
+        '| task task-unified-1 | getTaskDetail | /status | unknown-enum | "succeeded" | '
+        "enum ['pending', 'completed'] \\| more |"
+    )
+    assert table[3].startswith("| task task-unified-1 | getTaskDetail | (answer) | content-type |")
+
+
+def test_a_run_without_deviations_has_an_empty_list_and_no_section(tmp_path: Path) -> None:
+    markdown, report = _write(tmp_path)
+    assert report["deviations"] == [] and "### Deviations" not in markdown
+
+
 def test_one_line_keeps_the_first_non_empty_line_within_the_limit() -> None:
     assert _reports.one_line("\n\n  first  \nsecond") == "first"
     assert _reports.one_line("x" * 500, limit=10) == "x" * 9 + "…"

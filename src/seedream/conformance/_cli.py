@@ -143,6 +143,23 @@ def conformance_command(
             help="Hypothesis examples per server check [default: 25 offline, 10 live].",
         ),
     ] = None,
+    task_id: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--task-id",
+            metavar="ID",
+            help="Also read this task you own and judge its answers strictly (repeatable; reading is free).",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            metavar="PATH",
+            dir_okay=False,
+            help="Live mode: read the newest tasks of this ledger made against --base-url (default: your ledger).",
+        ),
+    ] = None,
     junitxml: Annotated[
         Path | None, typer.Option("--junitxml", metavar="PATH", dir_okay=False, help="Write a JUnit XML report.")
     ] = None,
@@ -162,6 +179,10 @@ def conformance_command(
 ) -> None:
     """Run the conformance suite: spec, client and a server against the bundled spec.
 
+    Live, zero-spend mode also reads the tasks you own (--task-id, the ledger's newest tasks of
+    --base-url) and judges every answer by the spec and the expectations profile; with
+    --allow-spend N one task is followed to its end and its images checked, then the stateful phase.
+
     Exit codes: 0 conforms; 1 drift or nonconformance; 2 usage or configuration error
     (bad option, no key for live mode, the key refused); 3 the server could not be reached
     or answered only with transport errors. Other options go to pytest as they are
@@ -173,6 +194,10 @@ def conformance_command(
     args += ["--allow-spend", str(allow_spend)]
     if server_examples is not None:
         args += ["--server-examples", str(server_examples)]
+    for one in task_id or []:
+        args += ["--task-id", one]
+    if ledger is not None:
+        args += ["--ledger", str(ledger)]
     if junitxml is not None:
         args.append(f"--junitxml={junitxml}")
     if summary_md is not None:

@@ -134,10 +134,14 @@ def write_reports(
     notes: Sequence[str],
     failures: Sequence[Failure],
     problem: str | None = None,
+    deviations: Sequence[Mapping[str, str]] = (),
 ) -> None:
-    """Write the Markdown summary and/or the JSON report; ``problem`` is a usage error found before any test."""
+    """Write the Markdown summary and/or the JSON report; ``problem`` is a usage error found before any test.
+
+    ``deviations``: each deviation an answer showed (source, operation, pointer, kind, redacted example, rule).
+    """
     if summary_md:
-        _write(summary_md, _markdown(info, exit_code, rows, notes, failures, problem))
+        _write(summary_md, _markdown(info, exit_code, rows, notes, failures, problem, deviations))
     if json_path:
         document = {
             "verdict": _WORDS[exit_code],
@@ -154,6 +158,7 @@ def write_reports(
             ],
             "notes": list(notes),
             "failures": [asdict(f) for f in failures],
+            "deviations": [dict(d) for d in deviations],
         }
         _write(json_path, json.dumps(document, indent=2) + "\n")
 
@@ -187,6 +192,7 @@ def _markdown(
     notes: Sequence[str],
     failures: Sequence[Failure],
     problem: str | None,
+    deviations: Sequence[Mapping[str, str]] = (),
 ) -> str:
     mark = "✅" if exit_code == EXIT_CONFORMS else "❌"
     if info.mode == "live":
@@ -206,6 +212,17 @@ def _markdown(
     guard = [note for note in notes if note.startswith("spend guard")]
     guard = guard or ["spend guard: the server layer did not run (0 billable requests sent)"]
     lines += [f"- {_cell(note)}" for note in guard + [n for n in notes if not n.startswith("spend guard")]]
+    if deviations:
+        lines += ["", f"### Deviations ({len(deviations)})", ""]
+        lines += ["| source | operation | pointer | kind | found | expected |", "|---|---|---|---|---|---|"]
+        lines += [
+            "| "
+            + " | ".join(
+                _cell(d[k] or "(answer)") for k in ("source", "operation", "pointer", "kind", "example", "rule")
+            )
+            + " |"
+            for d in deviations
+        ]
     lines += ["", f"### Failures ({len(failures)})", ""]
     lines += [
         f"- `{_cell(f.nodeid)}` ({_cell(f.layer)} / {f.operation} / {_cell(f.check)})"

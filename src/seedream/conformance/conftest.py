@@ -7,6 +7,9 @@ Options (``seedream conformance <options>``, ``nox -s conformance -- <options>``
 ``--allow-spend N``     live mode: at most N generation requests that the server could bill
                         (each asks for one image). Default 0.
 ``--server-examples N`` hypothesis examples per server check (default: 25 offline, 10 live).
+``--task-id ID``        live mode: also read this task (repeatable; reading is free) and judge its answers.
+``--ledger PATH``       live mode: read the newest tasks of this ledger made against ``--base-url``
+                        (default: the user's ledger) and judge them and the ledger's own record.
 ``--summary-md PATH``   write the operation x check table, the spend guard line and each failure as Markdown.
 ``--conformance-json PATH``  the same as JSON, with the verdict and exit code (``seedream.conformance._reports``).
 
@@ -52,6 +55,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="server layer: hypothesis examples per operation and mode (default 25 offline, 10 live)",
     )
+    group.addoption(
+        "--task-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="owned tasks: also read this task and judge its answers strictly (repeatable; free)",
+    )
+    group.addoption(
+        "--ledger",
+        default=None,
+        metavar="PATH",
+        help="owned tasks: read the newest rows of this ledger made against --base-url (default: the user's)",
+    )
     group.addoption("--summary-md", default=None, metavar="PATH", help="write a Markdown summary for CI job pages")
     group.addoption("--conformance-json", default=None, metavar="PATH", help="write the results and verdict as JSON")
 
@@ -63,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
         problem = f"--base-url (live mode) needs the API key in {API_KEY_ENV}"
     elif (config.getoption("--allow-spend", default=0) or 0) < 0:
         problem = "--allow-spend must be 0 or more"
+    elif (ledger := config.getoption("--ledger", default=None)) is not None and not os.path.isfile(ledger):
+        problem = f"--ledger {ledger}: no such file"
     if problem:
         _write_reports(config, pytest.ExitCode.USAGE_ERROR, problem)
         raise pytest.UsageError(problem)
@@ -85,7 +103,16 @@ class Results:
     rows: dict[tuple[str, str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     notes: list[str] = field(default_factory=list)
     failures: list[_reports.Failure] = field(default_factory=list)
+    deviations: list[dict[str, str]] = field(default_factory=list)  # each answer's deviation, with its source
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_deviation(self, source: str, deviation: Any) -> None:
+        """One deviation found by ``seedream._expectations`` (or the ledger's record), for the reports."""
+        row = {"source": source, "operation": deviation.operation, "pointer": deviation.pointer}
+        row |= {"kind": deviation.kind, "example": deviation.example, "rule": deviation.rule}
+        with self.lock:
+            if row not in self.deviations:  # the same finding on many generated cases is one row
+                self.deviations.append(row)
 
     def record(self, layer: str, operation: str, check: str, ok: bool, cases: int = 1) -> None:
         with self.lock:
@@ -103,10 +130,12 @@ _LAYER_FILES = {
     "test_client_layer_generated.py": "2 client (generated)",
     "test_client_layer_api.py": "2 client (SeedreamAPI)",
     "test_server_layer.py": "3 server",
+    "test_owned_tasks.py": "3 owned tasks",
+    "test_stateful_layer.py": "3 stateful",
     "test_live_mode.py": "3 live mode",
 }
 # Tests that record their own per-check rows (each hypothesis case, each check).
-_SELF_REPORTING = {"test_server_layer.py"}
+_SELF_REPORTING = {"test_server_layer.py", "test_owned_tasks.py", "test_stateful_layer.py"}
 
 
 def _results(config: pytest.Config) -> Results:
@@ -177,6 +206,7 @@ def _write_reports(config: pytest.Config, status: int, problem: str | None = Non
         notes=results.notes,
         failures=results.failures,
         problem=problem,
+        deviations=results.deviations,
     )
 
 
@@ -298,6 +328,30 @@ def server_target(request: pytest.FixtureRequest) -> Iterator[Target]:
             _note_requests(request.config, target)
         finally:
             target.close()
+
+
+@pytest.fixture(scope="session")
+def guard(server_target: Target, conformance_results: Results) -> Iterator[Any]:
+    """The one spend guard of a session: every file that may spend shares its cap."""
+    from seedream.conformance.test_server_layer import SpendGuard
+
+    spend_guard = SpendGuard(api_key=server_target.api_key, budget=server_target.allow_spend)
+    yield spend_guard
+    cap = "unlimited" if spend_guard.budget == -1 else spend_guard.budget
+    conformance_results.notes.append(
+        f"spend guard ({server_target.kind}): {spend_guard.billable_sent} billable requests sent (cap {cap}), "
+        f"{spend_guard.refused} refused" + (f"; TRIPPED: {spend_guard.tripped}" if spend_guard.tripped else "")
+    )
+
+
+@pytest.fixture(scope="session")
+def schema(server_target: Target) -> Any:
+    """The bundled spec as schemathesis loads it, aimed at the server under test (shared by the files)."""
+    from seedream.simulator._schemathesis import load_schema
+
+    if server_target.kind == "asgi":
+        return load_schema(app=server_target.app, api_key=server_target.api_key)
+    return load_schema(base_url=server_target.base_url, api_key=server_target.api_key)
 
 
 def _probe(base_url: str, key: str) -> None:

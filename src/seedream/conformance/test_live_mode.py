@@ -33,11 +33,17 @@ def stand_in() -> Iterator[Any]:
         yield server
 
 
-def _run_live(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server: Any, *extra: str) -> Any:
+OWNED_TASKS = Path(__file__).with_name("test_owned_tasks.py")
+STATEFUL = Path(__file__).with_name("test_stateful_layer.py")
+
+
+def _run_live(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server: Any, *extra: str, files: tuple[Path, ...] = ()
+) -> Any:
     monkeypatch.setenv("EVOLINK_API_KEY", STAND_IN_KEY)
     # in-process (a fresh interpreter costs seconds of imports); results and clients are per session
     return pytester.runpytest_inprocess(
-        str(SERVER_LAYER),
+        *(str(f) for f in files or (SERVER_LAYER,)),
         "--base-url",
         server.base_url,
         "--server-examples",
@@ -86,6 +92,52 @@ def test_allow_spend_never_buys_more_than_the_cap(
     assert counters["tasks_created"] == sent == cap
     assert refused > 0
     assert counters["credits_charged"] == pytest.approx(cap * stand_in.app.config.credits_per_image)
+
+
+def test_spend_mode_follows_its_task_to_the_end_and_the_stateful_phase_stays_within_the_cap(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any
+) -> None:
+    cap = 3
+    result = _run_live(pytester, monkeypatch, stand_in, "--allow-spend", str(cap), files=(OWNED_TASKS, STATEFUL))
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    # the followed task: completed, its image downloaded, decoded and of the predicted size
+    result.stdout.fnmatch_lines(["followed task (live): completed after * polls"])
+    result.stdout.fnmatch_lines(["*3 owned tasks*download*result image per content type, decoding and size*1*0*"])
+    result.stdout.fnmatch_lines(["stateful (live): steps *linked queries of created tasks by status*"])
+    assert outcomes["passed"] == 4 and "skipped" not in outcomes
+    counters = stand_in.counters()
+    note = re.search(r"spend guard \(live\): (\d+) billable requests sent \(cap 3\)", result.stdout.str())
+    assert note and int(note.group(1)) == counters["tasks_created"] == cap  # the phase used what was left, no more
+
+
+def test_zero_spend_mode_reads_the_tasks_it_is_given_and_creates_none(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any, tmp_path: Path
+) -> None:
+    import httpx
+
+    made = httpx.post(
+        stand_in.url("/v1/images/generations"),
+        json={"model": "doubao-seedream-5.0-lite", "prompt": "a lake"},
+        headers={"Authorization": f"Bearer {STAND_IN_KEY}"},
+    ).json()["id"]
+    before = stand_in.counters()["tasks_created"]
+    result = _run_live(
+        pytester,
+        monkeypatch,
+        stand_in,
+        "--task-id",
+        made,
+        "--ledger",
+        str(tmp_path / "none.sqlite3"),
+        files=(OWNED_TASKS, STATEFUL),
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # a --ledger that does not exist is a usage error
+    result = _run_live(pytester, monkeypatch, stand_in, "--task-id", made, files=(OWNED_TASKS, STATEFUL))
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["owned tasks (live): 1 read (1 given, *), 0 deviations"])
+    assert stand_in.counters()["tasks_created"] == before
+    assert stand_in.counters()["requests"]["GET /v1/tasks/{task_id}"].get("200", 0) >= 1
 
 
 @pytest.mark.parametrize(

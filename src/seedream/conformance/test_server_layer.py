@@ -23,9 +23,8 @@ from being reported as server bugs).
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from seedream import _rules
+from seedream._expectations import check_body
 from seedream._spec import load_spec, request_body_validator
 from seedream._spec_cases import constraint_cases, operation, response_example
 
@@ -42,6 +42,7 @@ OPERATIONS = {
     "getTaskDetail": ("/v1/tasks/{task_id}", "GET"),
 }
 MODES = ["positive", "negative", "missing_key", "wrong_key"]
+_OPERATION_IDS = {path: operation_id for operation_id, (path, _) in OPERATIONS.items()}
 
 
 def _can_be_invalid(operation_id: str) -> bool:
@@ -126,26 +127,6 @@ class SpendGuard:
                 self.tripped = self.tripped or f"a POST the spec says must be rejected got {status}: {body!r:.200}"
 
 
-@pytest.fixture(scope="session")
-def guard(server_target: Any, conformance_results: Any) -> Iterator[SpendGuard]:
-    spend_guard = SpendGuard(api_key=server_target.api_key, budget=server_target.allow_spend)
-    yield spend_guard
-    cap = "unlimited" if spend_guard.budget == -1 else spend_guard.budget
-    conformance_results.notes.append(
-        f"spend guard ({server_target.kind}): {spend_guard.billable_sent} billable requests sent (cap {cap}), "
-        f"{spend_guard.refused} refused" + (f"; TRIPPED: {spend_guard.tripped}" if spend_guard.tripped else "")
-    )
-
-
-@pytest.fixture(scope="session")
-def schema(server_target: Any) -> Any:
-    from seedream.simulator._schemathesis import load_schema
-
-    if server_target.kind == "asgi":
-        return load_schema(app=server_target.app, api_key=server_target.api_key)
-    return load_schema(base_url=server_target.base_url, api_key=server_target.api_key)
-
-
 # --- running cases and recording every check --------------------------------------------------------
 
 
@@ -172,14 +153,22 @@ def _check_functions() -> dict[str, Callable[..., Any]]:
     return {f.__name__: f for f in CHECKS.get_all()}
 
 
-def _error_envelope_problems(response: Any) -> str | None:
-    try:
-        error = json.loads(response.content)["error"]
-    except (ValueError, KeyError, TypeError):
-        return f"no error envelope in {response.content[:200]!r}"
-    if not isinstance(error, dict) or not all(isinstance(error.get(k), str) for k in ("code", "message")):
-        return f"error envelope without code/message: {error!r:.200}"
-    return None
+def _error_envelope_problems(response: Any, operation_id: str, results: Any = None) -> str | None:
+    """The error answer judged field by field (``code``, ``message``, the documented ``type`` per status).
+
+    By :func:`seedream._expectations.check_body`: the bundled spec and the expectations profile.
+    Each deviation also goes to ``results`` (the reports' ``deviations``) when given.
+    """
+    content_type = response.headers.get("content-type")
+    if isinstance(content_type, list):  # schemathesis' responses keep every value of a header
+        content_type = content_type[0] if content_type else None
+    found = check_body(operation_id, response.status_code, response.content, content_type=content_type)
+    if not found:
+        return None
+    for deviation in found:
+        if results is not None:
+            results.add_deviation(f"HTTP {response.status_code} answer", deviation)
+    return "; ".join(f"{d.pointer or '(answer)'} {d.kind} (got {d.example}; expected {d.rule})" for d in found)
 
 
 def _run_case(
@@ -189,6 +178,7 @@ def _run_case(
     guard: SpendGuard,
     outcome: Outcome,
     record: Callable[[str, bool], None],
+    results: Any = None,
 ) -> None:
     headers = _headers_for(mode, case, target.api_key)
     case.headers = headers
@@ -216,10 +206,17 @@ def _run_case(
             record(name, True)
     if mode in ("missing_key", "wrong_key"):
         problem = None if response.status_code == 401 else f"expected 401, got {response.status_code}"
-        problem = problem or _error_envelope_problems(response)
+        problem = problem or _error_envelope_problems(response, _OPERATION_IDS[case.path], results)
         record(f"rejects_{mode}", problem is None)
         if problem:
             outcome.failures.setdefault(f"rejects_{mode}", f"{case.method} {case.formatted_path}: {problem}")
+    elif response.status_code >= 400:
+        # Every other error answer too: its envelope field by field, per the documented example of its status.
+        check = "error envelope per status (profile)"
+        problem = _error_envelope_problems(response, _OPERATION_IDS[case.path], results)
+        record(check, problem is None)
+        if problem:
+            outcome.failures.setdefault(check, f"{case.method} {case.formatted_path}: {problem}")
 
 
 def _examples(config: pytest.Config, target: Any) -> int:
@@ -297,7 +294,7 @@ def test_server_answers_generated_requests_per_the_spec(
             elif not task_id.startswith(TASK_PREFIX):
                 task_id = TASK_PREFIX + task_id
             case.path_parameters = {"task_id": task_id}
-        _run_case(case, mode, server_target, guard, outcome, record)
+        _run_case(case, mode, server_target, guard, outcome, record, conformance_results)
 
     run()
     assert outcome.cases > 0 or (server_target.live and outcome.skipped), "no case was sent"
@@ -377,7 +374,7 @@ def test_every_body_the_spec_rejects_gets_400_with_the_error_envelope(
         sent += 1
         guard.observe("POST", headers, case.outside, False, response.status_code)
         problem = None if response.status_code == 400 else f"expected 400, got {response.status_code}"
-        problem = problem or _error_envelope_problems(response)
+        problem = problem or _error_envelope_problems(response, "createImageGeneration", conformance_results)
         conformance_results.record(
             f"3 server ({server_target.kind})", "createImageGeneration", "spec edge: invalid body -> 400", not problem
         )
@@ -402,12 +399,13 @@ def test_invalid_and_unknown_task_ids_get_their_documented_errors(
 ) -> None:
     headers = {"Authorization": f"Bearer {server_target.api_key}"}
     response = _send(server_target, "GET", f"/v1/tasks/{task_id}", headers)
-    ok = response.status_code == status and _error_envelope_problems(response) is None
+    problem = _error_envelope_problems(response, "getTaskDetail", conformance_results)
+    ok = response.status_code == status and problem is None
     check = "spec edge: invalid id -> 400" if status == 400 else "spec edge: unknown id -> 404"
     conformance_results.record(f"3 server ({server_target.kind})", "getTaskDetail", check, ok)
     assert response.status_code == status, response.text
     body = response.json()
-    assert _error_envelope_problems(response) is None
+    assert problem is None, problem
     example = response_example("getTaskDetail", status)
     assert example is not None and body["error"]["code"] == example["error"]["code"]
 
