@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
     if args.docs_page is not None:
         if args.quick or args.skip_suite or wanted != list(FIGURES):
-            print(f"{args.docs_page} left as it is: only a full run (every figure, no --quick or --skip-suite) rewrites it")
+            print(f"{args.docs_page} left as it is: only a full run (all figures, no --quick/--skip-suite) rewrites it")
         elif update_page(args.docs_page, table):
             print(f"wrote the table of {args.docs_page}")
     for picture in render_figures(json.loads((args.out / "latest.json").read_text(encoding="utf-8")), args.out):
