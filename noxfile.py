@@ -89,7 +89,7 @@ def conformance(session: nox.Session) -> None:
     `EVOLINK_API_KEY=... nox -s conformance -- --base-url https://api.evolink.ai` (zero-spend:
     only requests the spec says must be rejected); add `--allow-spend N` to allow at most N
     billable one-image generations; `--junitxml`, `--summary-md`, `--json PATH` for reports.
-    Exit codes 0/1/2/3: README.md, "The conformance suite".
+    Exit codes 0/1/2/3: docs/conformance.md.
     """
     session.install("-e", ".[dev]")
     session.run("seedream", "conformance", *session.posargs)

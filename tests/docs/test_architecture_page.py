@@ -12,7 +12,7 @@ from .examples import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import docs_architecture  # noqa: E402
+import docs_architecture
 
 PAGE = ROOT / "docs" / "architecture.md"
 
