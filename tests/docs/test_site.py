@@ -68,3 +68,14 @@ def test_the_api_reference_lists_the_public_names(site: Path) -> None:
     missing = sorted(set(seedream.__all__) - documented - {"__version__"})
     assert not missing, f"docs/api.md does not show {missing}"
     assert not re.search(r":(class|mod|func|meth|attr|exc):", html), "a Sphinx role left in the rendered text"
+
+
+def test_the_readme_links_to_files_that_exist() -> None:
+    # The README is not part of the site, so mkdocs --strict does not check its links.
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = [t for t in re.findall(r"\]\(([^)\s]+)\)", text) if not re.match(r"[a-z]+:|#", t)]
+    assert targets, "the README links to no page"
+    missing = [t for t in targets if not (ROOT / t.split("#", 1)[0]).exists()]
+    assert not missing, f"README.md links to missing files: {missing}"
+    pages = {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")}
+    assert pages <= {t.split("#", 1)[0] for t in targets}, "a docs page the README does not link to"
