@@ -47,6 +47,11 @@ FIGURES: dict[str, tuple[str, Callable[[Context], list[Row]]]] = {
 TITLES = {number: title for number, (title, _) in FIGURES.items()}
 
 
+def is_full_run(*, quick: bool, skip_suite: bool, figures: list[str]) -> bool:
+    """Whether a run's table may replace the docs page's: every figure, at full length, the suite timed."""
+    return not quick and not skip_suite and sorted(figures) == sorted(FIGURES)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short rounds (a smoke run, rough figures)")
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.md").write_text(table, encoding="utf-8")
     print(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
     if args.docs_page is not None:
-        if args.quick or args.skip_suite or wanted != list(FIGURES):
+        if not is_full_run(quick=args.quick, skip_suite=args.skip_suite, figures=wanted):
             print(f"{args.docs_page} left as it is: only a full run (all figures, no --quick/--skip-suite) rewrites it")
         elif update_page(args.docs_page, table):
             print(f"wrote the table of {args.docs_page}")

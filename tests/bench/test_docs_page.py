@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench._docs_page import END, START, replace_table, update_page
+from bench.run import FIGURES, is_full_run
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TABLE = "Measured today on a fake machine.\n\n| # | measurement |\n|---|---|\n| 1 | fake | \n"
@@ -57,3 +58,12 @@ def test_the_benchmarks_page_has_its_markers_and_its_table_survives_a_rewrite() 
     table = page.split(START, 1)[1].split(END, 1)[0]
     assert table.strip().startswith("Measured ")
     assert replace_table(page, table) == page
+
+
+def test_only_a_full_run_may_replace_the_table_on_the_page() -> None:
+    every = list(FIGURES)
+    assert is_full_run(quick=False, skip_suite=False, figures=every)
+    assert is_full_run(quick=False, skip_suite=False, figures=every[::-1])
+    assert not is_full_run(quick=True, skip_suite=False, figures=every)
+    assert not is_full_run(quick=False, skip_suite=True, figures=every)
+    assert not is_full_run(quick=False, skip_suite=False, figures=every[:2])
