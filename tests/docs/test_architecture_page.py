@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import sys
 from pathlib import Path
@@ -55,10 +56,23 @@ def test_rewriting_keeps_the_text_around_the_markers_and_refuses_a_page_without_
         docs_architecture.render_page("no markers\n", "| new |\n")
 
 
+def _layout_paths() -> list[str]:
+    listing = PAGE.read_text(encoding="utf-8").split("```text\n", 1)[1].split("```", 1)[0]
+    return re.findall(r"^(\S+)\s", listing, re.M)
+
+
 def test_every_path_in_the_layout_listing_exists() -> None:
-    text = PAGE.read_text(encoding="utf-8")
-    listing = text.split("```text\n", 1)[1].split("```", 1)[0]
-    paths = re.findall(r"^(\S+/|\S+\.\w+)\s", listing, re.M)
+    paths = _layout_paths()
     assert len(paths) >= 10, paths
     missing = [p for p in paths if not (ROOT / p).exists()]
     assert not missing, f"docs/architecture.md lists paths that do not exist: {missing}"
+
+
+def test_every_top_level_directory_is_in_the_layout_listing() -> None:
+    lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    ignored = [".git", *(line.strip().rstrip("/") for line in lines if line.strip())]
+    directories = {
+        d.name for d in ROOT.iterdir() if d.is_dir() and not any(fnmatch.fnmatch(d.name, p) for p in ignored)
+    }
+    listed = {p.split("/", 1)[0] for p in _layout_paths()}
+    assert directories - listed == set(), "top-level directories missing from docs/architecture.md's layout"
