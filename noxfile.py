@@ -9,6 +9,8 @@ on PATH, and the versions pyenv has active (`PYENV_VERSION`, `.python-version`,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests"]
@@ -20,6 +22,7 @@ PYTHON = "3.11"
 # Each supported version (the classifiers in pyproject.toml); `nox -s tests-3.13` runs one of them.
 PYTHONS = ["3.11", "3.12", "3.13"]
 LINT_PATHS = ["src", "tests", "scripts", "bench", "noxfile.py"]
+_DOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about its successor, printed on every build
 
 
 def _pytest(session: nox.Session, *args: str) -> None:
@@ -56,13 +59,26 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """All tests, once per Python found: drift check, lint, mypy --strict, pytest (unit, conformance, reliability)."""
+    """All tests, once per Python found: drift check, lint, mypy --strict, docs build, pytest (unit, conformance...)."""
     session.install("-e", ".[dev]")
     session.run("python", "scripts/regenerate.py", "--check")
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
     session.run("mypy", "--strict")
+    _build_docs(session)
     _pytest(session)
+
+
+def _build_docs(session: nox.Session) -> None:
+    # --strict: a broken link or anchor, or any other warning, fails the build. Offline (see mkdocs.yml).
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp()) / "site"), env=_DOCS_ENV)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/ with `mkdocs build --strict`, offline (`-- ARGS` go to mkdocs build)."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=_DOCS_ENV)
 
 
 @nox.session(python=PYTHON)
@@ -75,7 +91,7 @@ def conformance(session: nox.Session) -> None:
     `--task-id ID`, `--ledger PATH`); add `--allow-spend N` to allow at most N billable
     one-image generations (one followed to its end, then the stateful phase);
     `--junitxml`, `--summary-md`, `--json PATH` for reports.
-    Exit codes 0/1/2/3: README.md, "The conformance suite".
+    Exit codes 0/1/2/3: docs/conformance.md.
     """
     session.install("-e", ".[dev]")
     session.run("seedream", "conformance", *session.posargs)
@@ -98,8 +114,10 @@ def upstream(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks (issue 7): prints one table, writes bench-results/latest.json and latest.md.
 
+    A full run also rewrites the table of docs/benchmarks.md (between its markers).
     `nox -s bench -- --quick` for a short run, `-- --skip-suite` without the
-    offline test-suite timing, `-- --figures 1,2` for some figures only.
+    offline test-suite timing, `-- --figures 1,2` for some figures only (these
+    leave docs/benchmarks.md as it is).
     """
     session.install("-e", ".[dev,bench]")
-    session.run("python", "-m", "bench.run", *session.posargs)
+    session.run("python", "-m", "bench.run", "--docs-page", "docs/benchmarks.md", *session.posargs)

@@ -6,10 +6,12 @@
     python -m bench.run --skip-suite    # figure 6 without the offline test-suite run
 
 Writes ``bench-results/latest.json`` (every row, machine, date, arguments),
-``bench-results/latest.md`` (the table for the README) and the pictures of
-figures 3, 4 and 5 (``figure-*.png``, see ``bench/plots.py``); ``--out DIR``
-changes the directory. No figure ever fails the run: a missing piece is a
-row saying ``not measured: <why>``.
+``bench-results/latest.md`` (the table) and the pictures of figures 3, 4 and
+5 (``figure-*.png``, see ``bench/plots.py``); ``--out DIR`` changes the
+directory. ``--docs-page docs/benchmarks.md`` (what ``nox -s bench`` passes)
+also rewrites the table on that page, between its markers, after a full run
+(all figures, no ``--quick`` or ``--skip-suite``): rough or partial figures never replace it. No
+figure ever fails the run: a missing piece is a row saying ``not measured: <why>``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 from bench import fig_client, fig_concurrency, fig_download, fig_polling, fig_tooling
 from bench._context import Context
+from bench._docs_page import update_page
 from bench._results import Row, machine, not_measured, now, render_markdown, render_text, write_json
 from bench._spec_bodies import ROOT
 from bench.plots import render_figures
@@ -44,12 +47,20 @@ FIGURES: dict[str, tuple[str, Callable[[Context], list[Row]]]] = {
 TITLES = {number: title for number, (title, _) in FIGURES.items()}
 
 
+def is_full_run(*, quick: bool, skip_suite: bool, figures: list[str]) -> bool:
+    """Whether a run's table may replace the docs page's: every figure, at full length, the suite timed."""
+    return not quick and not skip_suite and sorted(figures) == sorted(FIGURES)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short rounds (a smoke run, rough figures)")
     parser.add_argument("--skip-suite", action="store_true", help="do not run the offline test suite (figure 6)")
     parser.add_argument("--figures", default=",".join(FIGURES), help="comma-separated figure numbers (default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="directory for latest.json/.md")
+    parser.add_argument(
+        "--docs-page", type=Path, help="after a full run, rewrite the table between the markers of this page"
+    )
     args = parser.parse_args(argv)
     wanted = [f.strip() for f in args.figures.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in FIGURES]
@@ -86,8 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{meta['date']}; {meta['machine']['summary']}; {meta['seconds']} s")
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "latest.json", rows, meta)
-    (args.out / "latest.md").write_text(render_markdown(rows, TITLES, meta), encoding="utf-8")
+    table = render_markdown(rows, TITLES, meta)
+    (args.out / "latest.md").write_text(table, encoding="utf-8")
     print(f"wrote {args.out / 'latest.json'} and {args.out / 'latest.md'}")
+    if args.docs_page is not None:
+        if not is_full_run(quick=args.quick, skip_suite=args.skip_suite, figures=wanted):
+            print(f"{args.docs_page} left as it is: only a full run (all figures, no --quick/--skip-suite) rewrites it")
+        elif update_page(args.docs_page, table):
+            print(f"wrote the table of {args.docs_page}")
     for picture in render_figures(json.loads((args.out / "latest.json").read_text(encoding="utf-8")), args.out):
         print(f"wrote {picture}")
     return 0

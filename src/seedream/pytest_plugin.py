@@ -37,7 +37,7 @@ _MARKER_HELP = (
     "Simulator: time_scale=, seed=, "
     "faults={'5xx': rate, '429': rate, 'drop': rate, 'latency': seconds}, credits=, rate_limit=, "
     "and any other SimulatorConfig field. respx: polls= (processing answers before the end), "
-    "base_url=, using= ('httpcore' or 'httpx'). See the README section 'Testing your code'."
+    "base_url=, using= ('httpcore' or 'httpx'). See docs/testing.md (Testing your code)."
 )
 
 

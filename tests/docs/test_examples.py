@@ -10,7 +10,8 @@
 - ```console blocks run their ``$`` lines in one bash, in an empty working
   directory, with this environment's ``seedream`` and ``python3`` first on
   PATH and ``SEEDREAM_BASE_URL`` pointing at a loopback simulator that takes any
-  key (so "against the real API" examples run offline too). Every command must
+  key (so "against the real API" examples run offline too; result links on
+  loopback allowed, as the plugin's fixture does). Every command must
   exit 0; output lines in the block are illustrations and are not compared.
 - A block marked ``<!-- not-run: why -->`` is listed at the end of the run.
 """
@@ -100,6 +101,8 @@ def test_console_example_runs(block: Block, workdir: Path, any_key_simulator: st
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "EVOLINK_API_KEY": "sk-docs-example",
         "SEEDREAM_BASE_URL": any_key_simulator,
+        # its result links are on 127.0.0.1: the opt-out the seedream_simulator fixture sets for the same reason
+        "SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS": "1",
         "SEEDREAM_LEDGER": str(workdir.parent / "ledger.sqlite3"),
         "COLUMNS": "120",
     }

@@ -67,7 +67,7 @@ def _type_validator(operation: str) -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
-#: A task id a server may hand out: the documented prefix, then the conservative charset the README states
+#: A task id a server may hand out: the documented prefix, then the conservative charset docs/library.md states
 #: (an assumption beyond the spec: ids travel into URLs, the ledger and file names).
 TASK_ID_SHAPE = re.compile(r"task-unified-[A-Za-z0-9_-]{1,100}")
 

@@ -10,7 +10,7 @@ mismatch of the two, too large declared or streamed), and adds redirects (to
 other hosts, schemes, ports, ``file:``, the metadata address, loops, long
 chains), hostile task ids (which name the files) and a planted symlink.
 
-The verdict comes from the documented contract (README.md, "Downloads"): a link is
+The verdict comes from the documented contract (docs/workflow.md, "Downloads"): a link is
 fetched only when it is http(s) with a host; an answer is saved only when its
 type says PNG or JPEG (or nothing / octet-stream) and the magic bytes agree,
 within the size cap, after redirects within the same scheme, host and port

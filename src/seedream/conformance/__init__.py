@@ -2,7 +2,7 @@
 
 Run it with ``seedream conformance`` (or ``python -m seedream.conformance``):
 offline against the embedded simulator by default, against a live server with
-``--base-url``. See README.md, "The conformance suite". Importing this package
+``--base-url``. See docs/conformance.md. Importing this package
 imports nothing else: pytest loads it for every test module of the suite.
 """
 

@@ -9,7 +9,7 @@
     with run_simulator(cfg) as server:           # uvicorn in a thread on 127.0.0.1:<free port>
         server.base_url; server.counters()       # counters also at GET /__simulator__/counters
 
-The contract (what it validates, simulates, and does not) is in README.md, "The embedded EvoLink simulator".
+The contract (what it validates, simulates, and does not) is in docs/simulator.md.
 """
 
 from ._app import SimulatorApp, create_app
