@@ -110,7 +110,12 @@ class SeedreamError(Exception):
         super().__init__(*(_clean(arg) for arg in args))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, _clean(value))
+        # ``__notes__`` is the list add_note appends to after setting it: a cleaned copy would lose the first note
+        # (add_note redacts each note instead).
+        super().__setattr__(name, value if name == "__notes__" else _clean(value))
+
+    def add_note(self, note: str, /) -> None:
+        super().add_note(_redact_text(note))
 
 
 class ConfigurationError(SeedreamError, ValueError):

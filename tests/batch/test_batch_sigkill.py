@@ -60,10 +60,10 @@ def _record_creations(server: RunningSimulator) -> dict[str, list[str]]:
     engine = server.app.simulator
     original = engine.create_task
 
-    def create_task(body: Any, **kwargs: Any) -> Any:
-        task = original(body, **kwargs)
+    def create_task(request: Any, **kwargs: Any) -> Any:
+        task = original(request, **kwargs)
         with lock:
-            created.setdefault(str(body["prompt"]), []).append(task.id)
+            created.setdefault(request.prompt, []).append(task.id)
         return task
 
     engine.create_task = create_task  # type: ignore[method-assign]

@@ -396,9 +396,15 @@ class _Places:
 
 
 def test_a_key_echoed_in_every_server_controlled_field_is_found_in_no_place(
-    echo_everywhere: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, figures: Figures
+    echo_everywhere: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    figures: Figures,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger of the process at DEBUG: seedream, httpx, httpcore
+    # The echoing server serves its result links on 127.0.0.1 too: downloads must be let through to be judged.
+    monkeypatch.setenv("SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS", "1")
     places = _Places()
     ledger_path = tmp_path / "ledger.sqlite3"
     out = tmp_path / "out"
@@ -419,7 +425,7 @@ def test_a_key_echoed_in_every_server_controlled_field_is_found_in_no_place(
         assert isinstance(broken, UnexpectedResponseError) and broken.task_id == "task-unified-1-broken"
         failed = expect_error("failed task", lambda: client.generate("fail", directory=out))
         assert isinstance(failed, TaskFailedError) and failed.code == "***"
-        expired = expect_error("expired link", lambda: client.generate("done", directory=out))
+        expired = expect_error("expired link", lambda: client.generate("done", n=2, directory=out))
         assert isinstance(expired, LinkExpiredError) and expired.url is not None and "***" in expired.url
         foreign = expect_error("foreign answer", lambda: client.get("task-unified-1-other"))
         assert isinstance(foreign, UnexpectedResponseError)

@@ -32,6 +32,7 @@ from seedream_client.errors import ConstraintViolation
 from typer.testing import CliRunner
 
 from seedream import AsyncSeedreamAPI, RequestValidationError, Seedream, SeedreamAPI
+from seedream._cli import _FLAGS as _CLI_FLAGS
 from seedream._cli import app as cli_app
 from seedream._spec_cases import HostileCase, hostile_request_cases, success_body
 from seedream.simulator import SimulatorConfig, create_app, run_simulator
@@ -155,6 +156,15 @@ def _cli_cases() -> list[tuple[HostileCase, list[str]]]:
     return out
 
 
+def _cli_name(field: str) -> str:
+    """How the command line names a request field in its errors (``--size``, ``--image-url #2``, ``PROMPT``)."""
+    name, bracket, rest = field.partition("[")
+    flag = _CLI_FLAGS.get(name)
+    if flag is None:
+        return field
+    return f"{flag} #{int(rest.rstrip(']')) + 1}" if bracket and rest.rstrip("]").isdigit() else flag
+
+
 def test_the_cli_refuses_every_hostile_value_it_can_express_with_one_error_line(
     figures: Figures, tmp_path: Path
 ) -> None:
@@ -172,7 +182,7 @@ def test_the_cli_refuses_every_hostile_value_it_can_express_with_one_error_line(
             error = result.exception
             if error is not None and not isinstance(error, SystemExit):
                 problems.append(f"{case.id}: raw {type(error).__name__}: {error!r:.200}")
-            elif result.exit_code != 2 or case.field not in result.stderr or "Traceback" in result.stderr:
+            elif result.exit_code != 2 or _cli_name(case.field) not in result.stderr or "Traceback" in result.stderr:
                 problems.append(f"{case.id}: exit {result.exit_code}, stderr {result.stderr!r:.200}")
             else:
                 refused += 1

@@ -43,7 +43,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[S
 
     async def make(base_url: str) -> list[SavedFile]:
         client = AsyncSeedream(
-            KEY, base_url=base_url, ledger=root / "ledger.sqlite3", polling=PollPolicy().scaled(SCALE)
+            KEY,
+            base_url=base_url,
+            ledger=root / "ledger.sqlite3",
+            polling=PollPolicy().scaled(SCALE),
+            allow_internal_result_hosts=True,  # the simulator serves its results on 127.0.0.1
         )
         async with client:
             made = await asyncio.gather(
