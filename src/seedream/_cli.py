@@ -48,6 +48,7 @@ from typer.core import TyperCommand, TyperGroup
 from ._batch import DEFAULT_CREDITS_PER_IMAGE
 from ._client import API_KEY_ENV
 from ._download import DownloadProgress, SavedFile
+from ._drift import DriftRecord
 from ._errors import (
     APIConnectionError,
     ConfigurationError,
@@ -574,6 +575,45 @@ def _print_entries(output: _Output, path: str, entries: Sequence[LedgerEntry]) -
             str(entry.params.get("n", 1)),
             str(len(entry.files)),
             str(entry.params.get("prompt", ""))[:40],
+        )
+    output.out.print(table)
+
+
+@app.command()
+def drift(
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+    clear: Annotated[bool, typer.Option("--clear", help="Forget the drift recorded (after printing it).")] = False,
+) -> None:
+    """List how the API's answers departed from its spec, as the client recorded it (most recent first)."""
+    output = _Output(json_output)
+    with _reported(output), Ledger(ledger) as opened:
+        records = opened.drift()
+        output.emit([r.to_dict() for r in records], lambda: _print_drift(output, opened.path, records))
+        if clear:
+            output.note(f"forgot {opened.clear_drift()} drift record(s)")
+
+
+def _print_drift(output: _Output, path: str, records: Sequence[DriftRecord]) -> None:
+    if not records:
+        output.out.print(f"no drift recorded in {path}", markup=False)
+        return
+    import time
+
+    table = Table(title=f"drift seen in the API's answers (ledger {path})", title_justify="left")
+    for column in ("operation", "status", "pointer", "kind", "example", "expected", "count", "first seen", "last seen"):
+        table.add_column(column, no_wrap=column not in ("example", "expected"), overflow="fold")
+    for r in records:
+        table.add_row(
+            r.operation,
+            str(r.status),
+            r.pointer or "(answer)",
+            r.kind,
+            r.example,
+            r.rule,
+            str(r.count),
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.first_seen)),
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.last_seen)),
         )
     output.out.print(table)
 
