@@ -600,22 +600,20 @@ def _print_drift(output: _Output, path: str, records: Sequence[DriftRecord]) -> 
         return
     import time
 
-    table = Table(title=f"drift seen in the API's answers (ledger {path})", title_justify="left")
-    for column in ("operation", "status", "pointer", "kind", "example", "expected", "count", "first seen", "last seen"):
-        table.add_column(column, no_wrap=column not in ("example", "expected"), overflow="fold")
-    for r in records:
-        table.add_row(
-            r.operation,
-            str(r.status),
-            r.pointer or "(answer)",
-            r.kind,
-            r.example,
-            r.rule,
-            str(r.count),
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.first_seen)),
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.last_seen)),
+    def when(t: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+    # Aligned lines rather than a rich Table: a pointer, an example or a rule must never be folded or cut.
+    rows = [(f"{r.operation} {r.status}", r.pointer or "(answer)", r.kind, f"x{r.count}") for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    output.out.print(f"drift seen in the API's answers (ledger {path}), most recent first:", markup=False)
+    for r, row in zip(records, rows, strict=True):
+        output.out.print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)), markup=False)
+        task = f"; last task {r.task_id}" if r.task_id else ""
+        output.out.print(
+            f"    got {r.example}; expected {r.rule}; first {when(r.first_seen)}, last {when(r.last_seen)}{task}",
+            markup=False,
         )
-    output.out.print(table)
 
 
 @app.command(
