@@ -43,6 +43,7 @@ _TASK_PATH: Final = "/v1/tasks/"
 #: Tasks whose drift the monitor remembers (for ``WaitTimeoutError``); the oldest are forgotten first.
 _TASKS_KEPT: Final = 1024
 _ID_LIMIT: Final = 120  # a drifted id may be anything: kept short
+_TEXT_LIMIT: Final = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +113,9 @@ class DriftMonitor:
         with self._lock:
             for deviation in found:
                 key = deviation.key
-                seen = DriftRecord(
-                    *key, deviation.example, deviation.rule, status, task_id, first_seen=now, last_seen=now, count=1
-                )
+                # cut() redacts registered secrets too: an echoed key can look like an identifier.
+                example, rule = cut(deviation.example, _TEXT_LIMIT), cut(deviation.rule, _TEXT_LIMIT)
+                seen = DriftRecord(*key, example, rule, status, task_id, first_seen=now, last_seen=now, count=1)
                 sightings.append(seen)
                 old = self._records.get(key)
                 if old is None:

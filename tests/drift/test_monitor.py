@@ -10,6 +10,7 @@ prompt for a 400, a wrong key on the task query for a 401), or a fault (429,
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from seedream._errors import SeedreamError, WaitTimeoutError
 from seedream._ledger import Ledger
 from seedream._polling import PollPolicy
 from seedream._retry import RetryPolicy
-from seedream._workflow import Seedream
+from seedream._workflow import AsyncSeedream, Seedream
 from seedream.simulator import SimulatorConfig, run_simulator
 from seedream.simulator._server import RunningSimulator
 
@@ -268,3 +269,50 @@ def test_seedream_drift_prints_the_recorded_drift_as_a_table_and_json_and_clears
     )
     empty = runner.invoke(app, ["drift", "--ledger", str(path)])
     assert empty.exit_code == 0 and "no drift recorded" in empty.output
+
+
+def test_the_async_client_records_drift_in_its_ledger_off_the_event_loop(
+    plain_simulator: RunningSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    [case] = [c for c in CASES if c.name == "task results relative paths"]
+    path = tmp_path / "ledger.sqlite3"
+    caplog.set_level(logging.WARNING, logger="seedream.drift")
+
+    async def run() -> None:
+        client = AsyncSeedream(
+            KEY,
+            base_url=plain_simulator.base_url,
+            ledger=Ledger(path),  # not owned by the client: closed below, once its writer has drained
+            transport=DriftingTransport(httpx.AsyncHTTPTransport(), case),
+            polling=PollPolicy().scaled(SCALE),
+            allow_internal_result_hosts=True,
+        )
+        async with client:
+            with pytest.raises(SeedreamError):  # a relative result path cannot be downloaded
+                await client.generate(PROMPT["completed"], directory=tmp_path)
+        client.ledger.close()
+
+    asyncio.run(run())
+    with Ledger(path) as ledger:
+        rows = [(r.operation, r.pointer, r.kind) for r in ledger.drift()]
+    assert ("getTaskDetail", "/results/0", "bad-shape") in rows
+    assert len(_drift_warnings(caplog)) == len(rows)
+
+
+def test_an_echoed_key_never_reaches_the_log_or_the_ledger(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    key = "sk-live-0123456789abcdefXYZ"
+    caplog.set_level(logging.WARNING, logger="seedream.drift")
+
+    def echo(request: httpx.Request) -> httpx.Response:  # a broken gateway echoing the key where `object` belongs
+        body = {"id": "task-unified-1757165031-abc", "status": "pending", "created": 1757165031, "object": key}
+        return httpx.Response(200, json=body | {"model": "doubao-seedream-5.0-lite", "type": "image", "progress": 0})
+
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        client = Seedream(key, base_url="http://127.0.0.1:9", ledger=ledger, transport=httpx.MockTransport(echo))
+        with client:
+            client.submit("a lighthouse")
+        rows = ledger.drift()
+    assert [(r.pointer, r.kind) for r in rows] == [("/object", "unknown-enum")]
+    assert client.api.drift_monitor is not None
+    shown = [r.example for r in rows] + [r.example for r in client.api.drift_monitor.records()]
+    assert all(key not in text for text in [*shown, *_drift_warnings(caplog)])
