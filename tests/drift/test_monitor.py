@@ -55,8 +55,8 @@ class _Rig(httpx.BaseTransport):
         posting = request.method == "POST"
         if posting and case.operation == "createImageGeneration" and case.status == 400:
             body = {k: v for k, v in json.loads(request.read()).items() if k != "prompt"}  # the simulator's 400
-            headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
-            request = httpx.Request("POST", request.url, headers=headers, json=body)
+            kept = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
+            request = httpx.Request("POST", request.url, headers=kept, json=body)
         if not posting and case.operation == "getTaskDetail" and case.status == 401:
             headers = httpx.Headers(request.headers)
             headers["Authorization"] = "Bearer wrong-key"
