@@ -243,6 +243,8 @@ def _reported(output: _Output, *, posting: bool = False) -> Iterator[None]:
                 value = getattr(error, name, None)
                 if value is not None:
                     detail[name] = value
+            if getattr(error, "drift", ()):  # WaitTimeoutError: drift seen in the answers about the task
+                detail["drift"] = list(error.drift)  # type: ignore[attr-defined]
             _STDOUT.write(json.dumps({"error": detail}) + "\n")
             _STDOUT.flush()
         output.err.print(f"error: {message}{_hint(error, posting)}", markup=False)

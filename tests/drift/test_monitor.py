@@ -316,3 +316,15 @@ def test_an_echoed_key_never_reaches_the_log_or_the_ledger(tmp_path: Path, caplo
     assert client.api.drift_monitor is not None
     shown = [r.example for r in rows] + [r.example for r in client.api.drift_monitor.records()]
     assert all(key not in text for text in [*shown, *_drift_warnings(caplog)])
+
+
+def test_the_cli_error_of_a_drifted_wait_lists_the_drift_in_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from seedream._cli import _Output, _reported
+
+    drift = ('getTaskDetail /status unknown-enum ("succeeded"; expected enum [...])',)
+    with pytest.raises(typer.Exit), _reported(_Output(True)):
+        raise WaitTimeoutError("timed out", task_id="task-unified-1-abc", last_status="succeeded", drift=drift)
+    detail = json.loads(capsys.readouterr().out)["error"]
+    assert (detail["type"], detail["drift"]) == ("WaitTimeoutError", list(drift))
