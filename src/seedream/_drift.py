@@ -44,6 +44,7 @@ _TASK_PATH: Final = "/v1/tasks/"
 _TASKS_KEPT: Final = 1024
 _ID_LIMIT: Final = 120  # a drifted id may be anything: kept short
 _TEXT_LIMIT: Final = 300
+_JSON: Final = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,9 @@ class DriftMonitor:
         """Judge one answer (``body``: its parsed JSON, or the raw bytes when it did not parse). Never raises."""
         try:
             status = response.status_code
-            found = check_body(operation, status, body, content_type=response.headers.get("content-type"))
+            media = response.headers.get("content-type")
+            # The API's own header, byte for byte, needs no parsing (None: not judged; absent is not judged either).
+            found = check_body(operation, status, body, content_type=None if media == _JSON else media)
             if found:
                 self._record(found, status, _task_of(operation, body, response))
         except Exception:  # the monitor must never break a call
