@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -381,14 +382,17 @@ class _Core:
         self._submitted: dict[str, float] = {}  # task id -> clock() at submit, for the poll schedule
         self.drift: DriftMonitor | None = None
 
-    def watch_drift(self, api: object, *, deferred: bool) -> None:
-        """Record the drift the guarded client's monitor sees in this ledger (``deferred``: on its writer thread)."""
+    def watch_drift(self, api: object) -> None:
+        """Record the drift the guarded client's monitor sees in this ledger (an async client's: on its writer thread).
+
+        The same line in both twins: whether ``api`` is async is read off it.
+        """
         monitor = getattr(api, "drift_monitor", None)
         if not isinstance(monitor, DriftMonitor):
             return
         self.drift = monitor
         ledger = self.ledger
-        if not deferred:
+        if not inspect.iscoroutinefunction(getattr(api, "get_task", None)):
             monitor.sink = ledger.record_drift
             return
 
@@ -774,7 +778,7 @@ class Seedream:
                     allow_internal_callbacks=allow_internal_callbacks,
                 )
             self.api = api
-            self._core.watch_drift(api, deferred=False)
+            self._core.watch_drift(api)
             self._downloads = httpx.Client(transport=download_transport, **_download_client_kwargs())
             bound_sockets(self._downloads)
         except BaseException:
@@ -1070,7 +1074,7 @@ class AsyncSeedream:
                     allow_internal_callbacks=allow_internal_callbacks,
                 )
             self.api = api
-            self._core.watch_drift(api, deferred=True)
+            self._core.watch_drift(api)
             self._downloads = httpx.AsyncClient(transport=download_transport, **_download_client_kwargs())
             bound_sockets(self._downloads)
         except BaseException:

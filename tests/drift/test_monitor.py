@@ -203,7 +203,7 @@ def test_a_failing_sink_never_breaks_a_call_and_the_registry_keeps_the_drift(
             allow_internal_result_hosts=True,
         )
         monitor = client.api.drift_monitor
-        assert monitor is not None
+        assert monitor is not None and monitor.sink == ledger.record_drift  # the sync client writes directly
 
         def full(sightings: Any) -> None:
             raise OSError("disk full")
@@ -287,6 +287,8 @@ def test_the_async_client_records_drift_in_its_ledger_off_the_event_loop(
             polling=PollPolicy().scaled(SCALE),
             allow_internal_result_hosts=True,
         )
+        monitor = client.api.drift_monitor
+        assert monitor is not None and monitor.sink is not None and monitor.sink != client.ledger.record_drift
         async with client:
             with pytest.raises(SeedreamError):  # a relative result path cannot be downloaded
                 await client.generate(PROMPT["completed"], directory=tmp_path)
