@@ -126,14 +126,21 @@ def make_openai(base_url: str, handler: Callable[[Any], Any] | None = None) -> I
     return Impl("openai-python", call, close, note=note, info={"openai": version})
 
 
-def make_ours(base_url: str, transport: httpx.BaseTransport | None = None) -> Impl:
+def make_ours(base_url: str, transport: httpx.BaseTransport | None = None, *, drift_monitor: bool = True) -> Impl:
+    """``drift_monitor``: the client's default (every answer judged, seedream._drift), or turned off."""
     from seedream._client import SeedreamAPI  # issue 3
 
     api = SeedreamAPI(API_KEY, base_url=base_url, transport=transport)
+    if not drift_monitor:
+        api.drift_monitor = None
     req = create_request()
 
     def call() -> Any:
         return api.create_generation(req["prompt"], size=req["size"], quality=req["quality"])
 
     _expect_task(call().id)
-    return Impl("seedream SeedreamAPI", call, api.close)
+    monitor = api.drift_monitor
+    if monitor is not None and monitor.records():  # the figure measures the clean answer's path
+        raise RuntimeError(f"benchmark sanity check: the 200 body drifts from the spec ({monitor.records()})")
+    name = "seedream SeedreamAPI" if drift_monitor else "seedream SeedreamAPI, drift monitor off"
+    return Impl(name, call, api.close, note="drift monitor on (the default)" if drift_monitor else "")

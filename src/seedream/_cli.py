@@ -48,6 +48,7 @@ from typer.core import TyperCommand, TyperGroup
 from ._batch import DEFAULT_CREDITS_PER_IMAGE
 from ._client import API_KEY_ENV
 from ._download import DownloadProgress, SavedFile
+from ._drift import DriftRecord
 from ._errors import (
     APIConnectionError,
     ConfigurationError,
@@ -242,6 +243,8 @@ def _reported(output: _Output, *, posting: bool = False) -> Iterator[None]:
                 value = getattr(error, name, None)
                 if value is not None:
                     detail[name] = value
+            if getattr(error, "drift", ()):  # WaitTimeoutError: drift seen in the answers about the task
+                detail["drift"] = list(error.drift)  # type: ignore[attr-defined]
             _STDOUT.write(json.dumps({"error": detail}) + "\n")
             _STDOUT.flush()
         output.err.print(f"error: {message}{_hint(error, posting)}", markup=False)
@@ -576,6 +579,43 @@ def _print_entries(output: _Output, path: str, entries: Sequence[LedgerEntry]) -
             str(entry.params.get("prompt", ""))[:40],
         )
     output.out.print(table)
+
+
+@app.command()
+def drift(
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+    clear: Annotated[bool, typer.Option("--clear", help="Forget the drift recorded (after printing it).")] = False,
+) -> None:
+    """List how the API's answers departed from its spec, as the client recorded it (most recent first)."""
+    output = _Output(json_output)
+    with _reported(output), Ledger(ledger) as opened:
+        records = opened.drift()
+        output.emit([r.to_dict() for r in records], lambda: _print_drift(output, opened.path, records))
+        if clear:
+            output.note(f"forgot {opened.clear_drift()} drift record(s)")
+
+
+def _print_drift(output: _Output, path: str, records: Sequence[DriftRecord]) -> None:
+    if not records:
+        output.out.print(f"no drift recorded in {path}", markup=False)
+        return
+    import time
+
+    def when(t: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+    # Aligned lines rather than a rich Table: a pointer, an example or a rule must never be folded or cut.
+    rows = [(f"{r.operation} {r.status}", r.pointer or "(answer)", r.kind, f"x{r.count}") for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    output.out.print(f"drift seen in the API's answers (ledger {path}), most recent first:", markup=False)
+    for r, row in zip(records, rows, strict=True):
+        output.out.print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)), markup=False)
+        task = f"; last task {r.task_id}" if r.task_id else ""
+        output.out.print(
+            f"    got {r.example}; expected {r.rule}; first {when(r.first_seen)}, last {when(r.last_seen)}{task}",
+            markup=False,
+        )
 
 
 @app.command(

@@ -41,6 +41,7 @@ from seedream_client.models import ImageGenerationRequestModel, ImageGenerationR
 from seedream_client.types import quote_segment
 
 from ._deadline import Deadline, bound_sockets
+from ._drift import CREATE, TASK, DriftMonitor
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -214,6 +215,8 @@ class _Base:
         self._own = True
         self._get_headers = self._auth
         self._post_headers = self._auth
+        #: Judges every answer against the spec and records drift (``seedream._drift``); None turns it off.
+        self.drift_monitor: DriftMonitor | None = DriftMonitor()
 
     @property
     def _redact(self) -> tuple[str, ...]:
@@ -344,10 +347,12 @@ class _Base:
 
     # -- answers --------------------------------------------------------------------------------
 
-    def _checked_answer(self, response: httpx.Response, body: bytes, over: bool) -> None:
+    def _checked_answer(self, response: httpx.Response, body: bytes, over: bool, operation: str) -> None:
         """Raise for an error status or an answer past the size cap (an error page is kept to its first bytes)."""
         if response.status_code != 200:
-            raise error_for_status(response, redact=self._redact, body=body)
+            raise error_for_status(
+                response, redact=self._redact, body=body, drift=self.drift_monitor, operation=operation
+            )
         if over:
             reason = (
                 f"answer larger than the cap of {self.max_answer_bytes:,} decoded bytes (max_answer_bytes); "
@@ -356,12 +361,12 @@ class _Base:
             raise error_for_status(response, reason=reason, redact=self._redact, body=body)
 
     def _created(self, response: httpx.Response, body: bytes, over: bool) -> ImageGenerationResponse:
-        self._checked_answer(response, body, over)
-        return parse_create_response(response, redact=self._redact, body=body)
+        self._checked_answer(response, body, over, CREATE)
+        return parse_create_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
 
     def _task(self, response: httpx.Response, body: bytes, over: bool) -> TaskDetailResponse:
-        self._checked_answer(response, body, over)
-        return parse_task_response(response, redact=self._redact, body=body)
+        self._checked_answer(response, body, over, TASK)
+        return parse_task_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
 
     def _transport_error(
         self, exc: httpx.HTTPError | httpx.InvalidURL, request: httpx.Request, deadline: Deadline

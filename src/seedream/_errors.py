@@ -36,12 +36,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._redaction import cut, redact_bytes
 from ._redaction import redact as _redact_text
+
+if TYPE_CHECKING:
+    from ._drift import DriftMonitor
 
 __all__ = [
     "STATUS_TO_ERROR",
@@ -283,11 +286,19 @@ class TaskCancelledError(TaskError):
 
 
 class WaitTimeoutError(TaskError):
-    """The caller's deadline passed before the task ended; the task itself goes on."""
+    """The caller's deadline passed before the task ended; the task itself goes on.
 
-    def __init__(self, message: str, *, task_id: str, last_status: str | None = None) -> None:
+    ``drift``: the drift the client's monitor saw in the answers about this task
+    (``seedream._drift.describe`` of each): a status value the client does not
+    know, say, would keep any wait from seeing the task end.
+    """
+
+    def __init__(
+        self, message: str, *, task_id: str, last_status: str | None = None, drift: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message, task_id=task_id)
         self.last_status = last_status
+        self.drift = drift
 
 
 class DownloadError(SeedreamError):
@@ -358,11 +369,17 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-def _envelope(body: bytes) -> Mapping[str, Any] | None:
+_NOT_JSON: Any = object()
+
+
+def _json(body: bytes) -> Any:
     try:
-        data = json.loads(body)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
+        return _NOT_JSON
+
+
+def _envelope(data: Any) -> Mapping[str, Any] | None:
     error = data.get("error") if isinstance(data, dict) else None
     return error if isinstance(error, dict) else None
 
@@ -386,6 +403,8 @@ def error_for_status(
     redact: tuple[str, ...] = (),
     task_id: str | None = None,
     body: bytes | None = None,
+    drift: DriftMonitor | None = None,
+    operation: str | None = None,
 ) -> APIStatusError:
     """The exception for an error (or unusable) response; never raises while parsing.
 
@@ -397,10 +416,14 @@ def error_for_status(
     ``redact`` lists strings (the API key) that must not appear in the message,
     should a server echo them back; ``body`` keeps the raw bytes. Pass ``body``
     when the response was streamed (its decoded, size-capped bytes).
+    ``drift`` (with the ``operation`` answered) is shown the answer, parsed once here.
     """
     status = response.status_code
     body = redact_bytes(response.content if body is None else body)
-    envelope = _envelope(body)
+    data = _json(body)
+    if drift is not None and operation is not None:
+        drift.observe(operation, response, body if data is _NOT_JSON else data)
+    envelope = _envelope(data)
     headers = {_redact_text(k): _redact_text(v) for k, v in response.headers.items()}
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
 

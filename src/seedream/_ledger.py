@@ -71,6 +71,7 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from ._download import SavedFile
+from ._drift import DriftRecord
 from ._errors import LedgerError
 from ._redaction import cut, redact
 
@@ -193,6 +194,24 @@ CREATE TABLE IF NOT EXISTS batch_lines (
 );
 """
 
+# Drift seen in the API's answers, one row per (operation, JSON pointer, kind): its own table, like batch lines.
+# ``example`` is redacted twice over (seedream._expectations.redact, then as every ledger text).
+_DRIFT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS drift (
+    operation   TEXT NOT NULL,
+    pointer     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    example     TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    status      INTEGER NOT NULL,
+    task_id     TEXT,
+    first_seen  REAL NOT NULL,
+    last_seen   REAL NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (operation, pointer, kind)
+);
+"""
+
 #: Numbered schema migrations, applied in order to a ledger whose ``user_version`` is below their number.
 #: Never edit a released one: add the next.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -201,6 +220,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, "ALTER TABLE tasks ADD COLUMN duplicate_of TEXT;"),
     # 3: which ledger row each line of a batch file became (seedream batch).
     (3, _BATCH_SCHEMA),
+    # 4: drift the client saw in the API's answers (seedream._drift, `seedream drift`).
+    (4, _DRIFT_SCHEMA),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -882,6 +903,48 @@ class Ledger:
         """The results (or the task itself) are gone for good."""
         with self._transaction() as db:
             self._advance(db, "task_id", task_id, TaskState.EXPIRED, {"error_message": cut(reason, 500)})
+
+    # -- drift (seedream._drift) ------------------------------------------------
+
+    def record_drift(self, sightings: Sequence[DriftRecord]) -> None:
+        """Sightings of drift (one answer's): new rows, or each row's last sighting, example and count moved on."""
+        with self._transaction() as db:
+            for seen in sightings:
+                _execute(
+                    db,
+                    "INSERT INTO drift (operation, pointer, kind, example, rule, status, task_id, first_seen,"
+                    " last_seen, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (operation, pointer, kind)"
+                    " DO UPDATE SET example = excluded.example, rule = excluded.rule, status = excluded.status,"
+                    " task_id = coalesce(excluded.task_id, drift.task_id),"
+                    " first_seen = min(drift.first_seen, excluded.first_seen),"
+                    " last_seen = max(drift.last_seen, excluded.last_seen), count = drift.count + excluded.count",
+                    (
+                        seen.operation,
+                        seen.pointer,
+                        seen.kind,
+                        cut(seen.example, 200),
+                        cut(seen.rule, 500),
+                        seen.status,
+                        seen.task_id,
+                        seen.first_seen,
+                        seen.last_seen,
+                        seen.count,
+                    ),
+                )
+
+    def drift(self) -> list[DriftRecord]:
+        """Every drift recorded, the most recently seen first."""
+        with self._guard():
+            rows = self._db.execute(
+                "SELECT operation, pointer, kind, example, rule, status, task_id, first_seen, last_seen, count"
+                " FROM drift ORDER BY last_seen DESC, operation, pointer, kind"
+            ).fetchall()
+        return [DriftRecord(*row) for row in rows]
+
+    def clear_drift(self) -> int:
+        """Forget every drift recorded; returns how many rows went."""
+        with self._transaction() as db:
+            return int(db.execute("DELETE FROM drift").rowcount)
 
     # -- batch lines (seedream._batch) -------------------------------------------
 

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskStatus
@@ -34,6 +34,9 @@ from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_
 from ._redaction import cut, json_may_hold_secret, redact_data
 from ._rules import is_retryable_task_code
 from ._spec import component_schema
+
+if TYPE_CHECKING:
+    from ._drift import DriftMonitor
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -198,19 +201,34 @@ def _unusable(
     return error_for_status(response, reason=reason, redact=redact, task_id=task_id, body=body)
 
 
-def _decoded(response: httpx.Response, component: str, redact: tuple[str, ...], body: bytes | None) -> dict[str, Any]:
+_OPERATIONS = {"ImageGenerationResponse": "createImageGeneration", "TaskDetailResponse": "getTaskDetail"}
+
+
+def _decoded(
+    response: httpx.Response,
+    component: str,
+    redact: tuple[str, ...],
+    body: bytes | None,
+    drift: DriftMonitor | None = None,
+) -> dict[str, Any]:
     """The body as a JSON object, every string in it redacted (the boundary where server text enters).
 
     ``body``: the decoded body when it was streamed (:func:`read_answer`); else ``response.content``.
+    ``drift``: shown the answer (parsed once, here) before anything is judged, so drift that makes
+    the answer unusable is recorded too.
     """
     content = response.content if body is None else body
-    if not content:
-        raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact, body=content)
     try:
         data = json.loads(content)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, too-long ints, nesting
+        if drift is not None:
+            drift.observe(_OPERATIONS[component], response, content)
+        if not content:
+            raise _unusable(response, f"HTTP {response.status_code} with an empty body", redact, body=content) from None
         reason = f"HTTP {response.status_code} body is not JSON ({exc.__class__.__name__})"
         raise _unusable(response, reason, redact, body=content) from None
+    if drift is not None:
+        drift.observe(_OPERATIONS[component], response, data)
     if type(data) is not dict:
         raise _unusable(
             response,
@@ -253,7 +271,11 @@ def _parse(
 
 
 def parse_create_response(
-    response: httpx.Response, *, redact: tuple[str, ...] = (), body: bytes | None = None
+    response: httpx.Response,
+    *,
+    redact: tuple[str, ...] = (),
+    body: bytes | None = None,
+    drift: DriftMonitor | None = None,
 ) -> ImageGenerationResponse:
     """A 200 answer to ``POST /v1/images/generations``; it must carry a task ``id`` of the documented shape.
 
@@ -262,9 +284,10 @@ def parse_create_response(
     (``task_id``), as the task exists and is charged; an id of any other
     shape (an echoed secret, a path, a megabyte of text) is refused and
     shown only cut short and redacted. ``body``: the decoded body when it was
-    streamed (:func:`read_answer`); else ``response.content``.
+    streamed (:func:`read_answer`); else ``response.content``. ``drift``: the
+    monitor shown the answer (see ``seedream._drift``).
     """
-    data = _decoded(response, "ImageGenerationResponse", redact, body)
+    data = _decoded(response, "ImageGenerationResponse", redact, body, drift)
     task_id = data.get("id")
     if not isinstance(task_id, str) or not task_id:
         raise _unusable(
@@ -285,10 +308,15 @@ def parse_create_response(
 
 
 def parse_task_response(
-    response: httpx.Response, *, redact: tuple[str, ...] = (), body: bytes | None = None
+    response: httpx.Response,
+    *,
+    redact: tuple[str, ...] = (),
+    body: bytes | None = None,
+    drift: DriftMonitor | None = None,
 ) -> TaskDetailResponse:
     """A 200 answer to ``GET /v1/tasks/{task_id}`` (whether it is about the task asked for is the caller's check)."""
-    return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact, body=body)
+    data = _decoded(response, "TaskDetailResponse", redact, body, drift)
+    return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact, data, body=body)
 
 
 def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:

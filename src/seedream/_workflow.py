@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -55,6 +57,7 @@ from ._download import (
     remove_partials,
     sha256_of,
 )
+from ._drift import DriftMonitor, DriftRecord, describe
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -276,6 +279,12 @@ def _task_failure(task_id: str, detail: TaskDetailResponse) -> SeedreamError | N
     return None
 
 
+def _drift_written(done: Future[None]) -> None:
+    error = done.exception()
+    if error is not None:  # drift is reported, never raised: a ledger that cannot take it only loses the record
+        logging.getLogger("seedream.drift").warning("drift not recorded in the ledger: %s", error)
+
+
 class _WaitPlan:
     """The deadline and the poll times of one ``wait``: pure bookkeeping, no I/O."""
 
@@ -290,6 +299,7 @@ class _WaitPlan:
         poll_first_now: bool,
         policy: PollPolicy,
         rng: random.Random,
+        drift: DriftMonitor | None = None,
     ) -> None:
         if timeout <= 0:
             raise RequestValidationError("timeout", timeout, "must be a positive number of seconds")
@@ -301,17 +311,24 @@ class _WaitPlan:
         self.next_at = min(first, self.deadline)
         self.last_status: str | None = None
         self.polls = 0
+        self.drift = drift
 
     def delay(self, now: float) -> float:
         return max(0.0, self.next_at - now)
 
     def timed_out(self) -> WaitTimeoutError:
         status = self.last_status
+        drift = tuple(describe(r) for r in self.drift.for_task(self.task_id)) if self.drift is not None else ()
+        note = ""
+        if drift:  # a status value we do not know never ends a wait: say the API changed rather than just "slow"
+            shown = "; ".join(drift[:3]) + ("; …" if len(drift) > 3 else "")
+            note = f"; the API's answers about it drifted from the spec ({shown}): see `seedream drift`"
         return WaitTimeoutError(
             f"task {self.task_id} still {status or 'unknown'} when the wait timed out; "
-            "it goes on: wait for it again or run `seedream resume` later",
+            f"it goes on: wait for it again or run `seedream resume` later{note}",
             task_id=self.task_id,
             last_status=status,
+            drift=drift,
         )
 
     def after_poll(self, detail: TaskDetailResponse, now: float) -> TaskDetailResponse | None:
@@ -363,6 +380,26 @@ class _Core:
         self.clock = clock
         self.rng = rng or random.Random()
         self._submitted: dict[str, float] = {}  # task id -> clock() at submit, for the poll schedule
+        self.drift: DriftMonitor | None = None
+
+    def watch_drift(self, api: object) -> None:
+        """Record the drift the guarded client's monitor sees in this ledger (an async client's: on its writer thread).
+
+        The same line in both twins: whether ``api`` is async is read off it.
+        """
+        monitor = getattr(api, "drift_monitor", None)
+        if not isinstance(monitor, DriftMonitor):
+            return
+        self.drift = monitor
+        ledger = self.ledger
+        if not inspect.iscoroutinefunction(getattr(api, "get_task", None)):
+            monitor.sink = ledger.record_drift
+            return
+
+        def sink(sightings: list[DriftRecord]) -> None:  # an event loop must not wait on an fsync
+            ledger.defer(ledger.record_drift, sightings).add_done_callback(_drift_written)
+
+        monitor.sink = sink
 
     def call_timeout(self, api_timeout: object, deadline: float | None) -> httpx.Timeout | None:
         """The guarded client's timeouts, none longer than the time left before ``deadline`` (a ``clock()`` value).
@@ -544,6 +581,7 @@ class _Core:
             poll_first_now=not running,
             policy=self.polling,
             rng=self.rng,
+            drift=self.drift,
         )
 
     def _origin(self, task_id: str, model: ImageGenerationResponse | TaskDetailResponse | None, now: float) -> float:
@@ -740,6 +778,7 @@ class Seedream:
                     allow_internal_callbacks=allow_internal_callbacks,
                 )
             self.api = api
+            self._core.watch_drift(api)
             self._downloads = httpx.Client(transport=download_transport, **_download_client_kwargs())
             bound_sockets(self._downloads)
         except BaseException:
@@ -1035,6 +1074,7 @@ class AsyncSeedream:
                     allow_internal_callbacks=allow_internal_callbacks,
                 )
             self.api = api
+            self._core.watch_drift(api)
             self._downloads = httpx.AsyncClient(transport=download_transport, **_download_client_kwargs())
             bound_sockets(self._downloads)
         except BaseException:

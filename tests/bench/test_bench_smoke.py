@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENTS = {"bare httpx", "plain generated client", "openai-python", "seedream SeedreamAPI"}
+CLIENTS = {
+    "bare httpx",
+    "plain generated client",
+    "openai-python",
+    "seedream SeedreamAPI",
+    "seedream SeedreamAPI, drift monitor off",  # figure 1: what the client's drift monitor costs
+}
 
 
 def _bench(out: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -521,10 +521,11 @@ def test_an_older_ledger_is_migrated_step_by_step_and_keeps_its_rows(tmp_path: P
     with Ledger(path) as ledger:
         [entry] = ledger.entries()
     assert (entry.task_id, entry.params, entry.duplicate_of) == ("task-unified-1-old", {"prompt": "p"}, None)
-    assert _user_version(path) == SCHEMA_VERSION == 3
+    assert _user_version(path) == SCHEMA_VERSION == 4
     db = sqlite3.connect(path)
-    try:  # migration 3 added the batch lines table
+    try:  # migration 3 added the batch lines table, 4 the drift table
         assert db.execute("SELECT count(*) FROM batch_lines").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM drift").fetchone()[0] == 0
     finally:
         db.close()
     assert [number for number, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
