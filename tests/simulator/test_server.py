@@ -148,7 +148,7 @@ def test_help_lists_every_flag() -> None:
     for flag in (
         "--host", "--port", "--api-key", "--time-scale", "--seed", "--link-lifetime", "--fault-429", "--fault-5xx",
         "--fault-drop", "--fault-latency", "--credits", "--no-access-key", "--rate-limit", "--allow-loopback",
-        "--outbound",
+        "--outbound", "--ignore-idempotency-keys",
     ):  # fmt: skip
         assert flag in result.output
 
