@@ -247,8 +247,8 @@ def _base_url(request: Request) -> str | None:
 
 
 def _decimal(text: str) -> int | None:
-    """A query integer: ASCII digits only (no sign, spaces or underscores), at most 9 of them."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+    """A query integer: ASCII digits only (no sign, spaces or underscores); any size the spec allows."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 4000:  # int()'s digit limit is 4300
         return None
     return int(text)
 

@@ -109,7 +109,10 @@ def simulator_command(
     ] = "public",
     public_base_url: Annotated[str | None, typer.Option(help="Base of result links (default: as requested).")] = None,
     ignore_idempotency_keys: Annotated[
-        bool, typer.Option(help="Act as a gateway without Idempotency-Key support (every POST creates a task).")
+        bool,
+        typer.Option(
+            "--ignore-idempotency-keys", help="Act as a gateway without Idempotency-Key support (each POST creates)."
+        ),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
