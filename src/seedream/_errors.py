@@ -149,7 +149,8 @@ class APIStatusError(APIError):
     """The server answered, but not with the documented success.
 
     Fields: ``status`` (int, even for non-IANA codes), ``code``, ``message``,
-    ``type``, ``param`` from the error envelope when there is one,
+    ``type``, ``param`` from the error envelope when there is one (an integer
+    ``code``, as a vendor page shows, is kept in decimal: ``"400"``),
     ``request_id`` from the response headers, ``headers`` and the ``body``
     (both redacted), and ``task_id``: the id of a task the answer proves was
     created although it is unusable otherwise (a create answer with a good
@@ -366,6 +367,13 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _code_text(value: object) -> str | None:
+    """``error.code`` as text: a string as is, an integer (a vendor page shows ``400``) in decimal, else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
 def _redacted(text: str, secrets: tuple[str, ...]) -> str:
     text = _redact_text(text, secrets)
     for secret in secrets:  # keys too short for the registry (tests), exactly as given
@@ -399,7 +407,7 @@ def error_for_status(
 
     fields: dict[str, Any] = {
         "status": status,
-        "code": shown(envelope.get("code")) if envelope else None,
+        "code": shown(_code_text(envelope.get("code"))) if envelope else None,
         "type": shown(envelope.get("type")) if envelope else None,
         "param": shown(envelope.get("param")) if envelope else None,
         "request_id": shown(request_id),

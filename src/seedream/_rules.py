@@ -29,6 +29,7 @@ from seedream_rules import (
     MIN_PIXELS,
     RATIOS,
     RULES,
+    ADMISSION_REFUSAL_CODES,
     TASK_FAILURE_CODES,
     ReferenceImageFacts,
     Rule,
@@ -42,6 +43,7 @@ from seedream_rules import (
     is_retryable_task_code,
     output_size,
     parse_wxh,
+    proves_not_created,
 )
 
 from ._errors import RequestValidationError
@@ -55,6 +57,7 @@ __all__ = [
     "MIN_PIXELS",
     "RATIOS",
     "RULES",
+    "ADMISSION_REFUSAL_CODES",
     "TASK_FAILURE_CODES",
     "ReferenceImageFacts",
     "Rule",
@@ -68,6 +71,7 @@ __all__ = [
     "is_retryable_task_code",
     "output_size",
     "parse_wxh",
+    "proves_not_created",
     "reference_failure_code",
     "reference_image_facts",
     "spec_violation_error",

@@ -43,7 +43,14 @@ from ._checks import (
     unimplemented,
 )
 from ._hosts import HostClass, address_class, embedded_ipv4, host_class, is_internal_host, is_loopback_host
-from ._outputs import TASK_FAILURE_CODES, generated_image_count, is_retryable_task_code, output_size
+from ._outputs import (
+    ADMISSION_REFUSAL_CODES,
+    TASK_FAILURE_CODES,
+    generated_image_count,
+    is_retryable_task_code,
+    output_size,
+    proves_not_created,
+)
 from ._syntax import is_uri, pattern
 
 __all__ = [
@@ -63,6 +70,7 @@ __all__ = [
     "RATIOS",
     "REFERENCE_FORMATS",
     "RULES",
+    "ADMISSION_REFUSAL_CODES",
     "TASK_FAILURE_CODES",
     "BodyRule",
     "ConstraintViolation",
@@ -81,6 +89,7 @@ __all__ = [
     "is_internal_host",
     "is_loopback_host",
     "is_retryable_task_code",
+    "proves_not_created",
     "is_uri",
     "output_size",
     "parse_wxh",
