@@ -21,6 +21,7 @@ from seedream_client.models import ImageGenerationRequest
 from seedream_client.models.image_generation_request import RULES as _REQUEST_RULES
 
 from seedream_rules import (
+    ADMISSION_REFUSAL_CODES,
     DEFAULT_QUALITY,
     DEFAULT_SIZE,
     MAX_PIXELS,
@@ -29,7 +30,6 @@ from seedream_rules import (
     MIN_PIXELS,
     RATIOS,
     RULES,
-    ADMISSION_REFUSAL_CODES,
     TASK_FAILURE_CODES,
     ReferenceImageFacts,
     Rule,
@@ -49,6 +49,7 @@ from seedream_rules import (
 from ._errors import RequestValidationError
 
 __all__ = [
+    "ADMISSION_REFUSAL_CODES",
     "DEFAULT_QUALITY",
     "DEFAULT_SIZE",
     "MAX_PIXELS",
@@ -57,7 +58,6 @@ __all__ = [
     "MIN_PIXELS",
     "RATIOS",
     "RULES",
-    "ADMISSION_REFUSAL_CODES",
     "TASK_FAILURE_CODES",
     "ReferenceImageFacts",
     "Rule",

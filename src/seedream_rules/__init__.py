@@ -54,6 +54,7 @@ from ._outputs import (
 from ._syntax import is_uri, pattern
 
 __all__ = [
+    "ADMISSION_REFUSAL_CODES",
     "DEFAULT_OPTIONS",
     "DEFAULT_QUALITY",
     "DEFAULT_SIZE",
@@ -70,7 +71,6 @@ __all__ = [
     "RATIOS",
     "REFERENCE_FORMATS",
     "RULES",
-    "ADMISSION_REFUSAL_CODES",
     "TASK_FAILURE_CODES",
     "BodyRule",
     "ConstraintViolation",
@@ -89,11 +89,11 @@ __all__ = [
     "is_internal_host",
     "is_loopback_host",
     "is_retryable_task_code",
-    "proves_not_created",
     "is_uri",
     "output_size",
     "parse_wxh",
     "pattern",
+    "proves_not_created",
     "resolve",
     "rule_by_id",
     "spec_rule_id",
