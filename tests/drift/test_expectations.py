@@ -18,8 +18,9 @@ from seedream._expectations import KINDS, TASK_ID_PATTERN, check_body, check_res
 from seedream._spec_cases import documented_statuses, response_example, success_body
 from seedream.simulator import ManualClock, SimulatorConfig, create_app
 
-OPERATIONS = ("createImageGeneration", "getTaskDetail")
-DOCUMENTED = [(op, status) for op in OPERATIONS for status in documented_statuses(op)]
+OPERATIONS = ("createImageGeneration", "getTaskDetail")  # the two whose 200 is one task
+ALL_OPERATIONS = ("createImageGeneration", "getTaskDetail", "batchQueryTasks", "listTasks", "getCredits")
+DOCUMENTED = [(op, status) for op in ALL_OPERATIONS for status in documented_statuses(op)]
 
 
 def _vendor_example(operation: str, status: int) -> Any:
