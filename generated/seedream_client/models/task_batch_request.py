@@ -7,6 +7,9 @@ from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+from seedream_rules import DEFAULT_OPTIONS, RuleOptions
+
+from ..errors import ConstraintViolation
 
 T = TypeVar("T", bound="TaskBatchRequest")
 
@@ -21,6 +24,30 @@ class TaskBatchRequest:
     task_ids: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    @staticmethod
+    def validate_dict(data: Any, path: str = "", rule_options: RuleOptions = DEFAULT_OPTIONS) -> None:
+        """Check wire-form ``data`` against every constraint of this schema, then its prose rules.
+
+        Raises ConstraintViolation naming the field, the value, the rule and
+        its id. Generated from the bundled spec; the rules JSON Schema cannot
+        express are called from ``seedream_rules`` by their ``x-seedream-rules``
+        id (``RULES``). ``rule_options`` holds explicit test-only departures
+        (internal callback hosts).
+        """
+        _p = f"{path}." if path else ""
+        if not isinstance(data, Mapping):
+            raise ConstraintViolation(path or "(body)", data, "type: must be an object")
+        if "task_ids" not in data:
+            raise ConstraintViolation(f"{_p}task_ids", None, "required")
+        if "task_ids" in data:
+            if not isinstance(data["task_ids"], list):
+                raise ConstraintViolation(f"{_p}task_ids", data["task_ids"], "type: must be an array")
+            if len(data["task_ids"]) > 50:
+                raise ConstraintViolation(f"{_p}task_ids", data["task_ids"], "maxItems: at most 50 items")
+            for _i2, _v2 in enumerate(data["task_ids"]):
+                if not isinstance(_v2, str):
+                    raise ConstraintViolation(f"{_p}task_ids[{_i2}]", _v2, "type: must be a string")
+
     def to_dict(self) -> dict[str, Any]:
         task_ids = self.task_ids
 
@@ -32,10 +59,14 @@ class TaskBatchRequest:
             }
         )
 
+        self.validate_dict(field_dict)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        # A request body is judged before any field is converted: a bad value gets the field and the rule,
+        # not the enum's bare ValueError.
+        cls.validate_dict(src_dict)
         d = dict(src_dict)
         task_ids = cast(list[str], d.pop("task_ids"))
 
