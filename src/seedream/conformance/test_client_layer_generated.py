@@ -363,7 +363,7 @@ def test_batch_of_51_ids_never_leaves_the_process(client: AuthenticatedClient) -
     with respx.mock(base_url=BASE) as router:
         route = router.post("/v1/tasks/batch").respond(200, json={"data": []})
         ids = [f"task-unified-1-{i}" for i in range(51)]
-        with pytest.raises(ConstraintViolation, match="task_ids.*maxItems"):
+        with pytest.raises(ConstraintViolation, match=r"task_ids.*maxItems"):
             batch_query_tasks.sync(client=client, body=models.TaskBatchRequest(task_ids=ids))
         assert route.call_count == 0
         batch_query_tasks.sync(client=client, body=models.TaskBatchRequest(task_ids=ids[:50]))
@@ -414,7 +414,7 @@ def test_generated_functions_against_the_simulator(simulator: Any) -> None:
         page = list_tasks.sync(client=sim, page_size=1)
         assert isinstance(page, models.TaskListResponse) and page.total == 1 and page.data[0].id == task_id
         credits = get_credits.sync(client=sim)
-        assert isinstance(credits, models.CreditsResponse) and not isinstance(credits.data, type(None))
+        assert isinstance(credits, models.CreditsResponse) and isinstance(credits.data, models.CreditsData)
         user = credits.data.user
         assert isinstance(user, models.CreditsBalance)
         assert user.remaining_credits == pytest.approx(100.0 - 1.8)  # one charge: the replay was free
