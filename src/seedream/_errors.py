@@ -12,6 +12,7 @@ Every error the runtime raises derives from :class:`SeedreamError`::
     │   │   ├── InsufficientQuotaError      402
     │   │   ├── PermissionDeniedError       403 (e.g. model_access_denied)
     │   │   ├── NotFoundError               404 (unknown or expired task id)
+    │   │   ├── IdempotencyConflictError    409: the Idempotency-Key is taken (another body, or still in progress)
     │   │   ├── RateLimitError              429, with ``retry_after`` seconds when sent
     │   │   ├── ServerError                 5xx, non-IANA ones too (520 from a CDN)
     │   │   └── UnexpectedResponseError     other undocumented status, 4xx without the envelope, unusable 200 body
@@ -53,6 +54,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "DownloadError",
+    "IdempotencyConflictError",
     "InsufficientQuotaError",
     "LedgerError",
     "LinkExpiredError",
@@ -214,6 +216,14 @@ class NotFoundError(APIStatusError):
     """404: unknown or expired task id."""
 
 
+class IdempotencyConflictError(APIStatusError):
+    """409 (assumed, see the spec): the ``Idempotency-Key`` is taken.
+
+    Used for another body (``idempotency_conflict``), or its first request is still being served
+    (``paid_outcome_unknown``). This request created nothing; what the key's first request did is not said.
+    """
+
+
 class RateLimitError(APIStatusError):
     """429: too many requests. ``retry_after`` is the server's hint in seconds, if any."""
 
@@ -317,6 +327,7 @@ STATUS_TO_ERROR: Mapping[int, type[APIStatusError]] = {
     402: InsufficientQuotaError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: IdempotencyConflictError,
     429: RateLimitError,
 }
 
