@@ -273,3 +273,39 @@ async def test_new_routes_need_the_key(make_app: Make, client_for: ClientFor) ->
     ]:
         assert response.status_code == 401
         assert assert_matches_spec(operation, response)["error"]["code"] == "unauthorized"
+
+
+async def test_posts_whose_answers_were_lost_are_recovered_by_their_key_without_a_second_task(
+    make_app: Make, client_for: ClientFor
+) -> None:
+    app = make_app(fault_drop=0.4, fault_5xx=0.3, seed=7)
+    client = client_for(app)
+    answers: list[httpx.Response] = []
+    for _ in range(40):  # the same POST, over and over, as a client replaying with its key would
+        try:
+            response = await _post(client)
+        except httpx.RemoteProtocolError:
+            continue
+        if response.status_code == 200:
+            answers.append(response)
+    counters = app.counters()
+    assert counters["faults"]["drop_after"] + counters["faults"]["5xx_after"] > 0, "no lost answer was drawn"
+    assert answers and {a.json()["id"] for a in answers} == {answers[0].json()["id"]}
+    assert counters["tasks_created"] == 1 and counters["credits_charged"] == pytest.approx(1.8)
+    assert counters["idempotency"]["replayed"] >= len(answers) - 1
+
+
+def test_store_refuses_a_second_claim_while_the_first_is_served_and_forgets_what_created_nothing() -> None:
+    from seedream.simulator._idempotency import IdempotencyStore
+
+    store = IdempotencyStore(lifetime=10.0)
+    assert store.claim("sk", "k", "d1", now=0.0).outcome == "new"
+    assert store.claim("sk", "k", "d1", now=1.0).outcome == "in_progress"
+    assert store.claim("sk", "k", "d2", now=1.0).outcome == "conflict"
+    store.finish("sk", "k", None)  # created nothing: the key is free again
+    assert store.claim("sk", "k", "d2", now=2.0).outcome == "new"
+    store.finish("sk", "k", {"id": "task-unified-1-a"})
+    replay = store.claim("sk", "k", "d2", now=11.9)
+    assert (replay.outcome, replay.answer) == ("replay", {"id": "task-unified-1-a"})
+    assert store.claim("sk", "k", "d2", now=12.0).outcome == "new"  # 10 s after its first request
+    assert len(store) == 1
