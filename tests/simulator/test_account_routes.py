@@ -241,6 +241,7 @@ async def test_short_balance_gets_402_and_the_balance_is_unchanged(make_app: Mak
     response = await _post(client, n=2)
     error = assert_matches_spec("createImageGeneration", response)["error"]
     assert response.status_code == 402 and error["code"] == "insufficient_quota"
+    assert error["details"] == {"estimated_credits": pytest.approx(3.6), "account_balance_credits": 3.0}
     assert (await client.get("/v1/credits")).json()["data"]["user"]["remaining_credits"] == 3.0
 
 

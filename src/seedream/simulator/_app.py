@@ -36,7 +36,7 @@ from ._idempotency import body_digest
 from ._images import MEDIA_TYPES
 from ._references import check_references
 from ._state import TASK_PREFIX, reported_seconds
-from ._validation import BodyRefused, read_generation
+from ._validation import BodyRefused, Generation, read_generation
 
 __all__ = ["SimulatorApp", "create_app"]
 
@@ -325,12 +325,17 @@ def _build_routes(sim: Simulator) -> Starlette:
             if idempotency_key is not None:  # remembered only if a task was created
                 sim.idempotency.finish(key, idempotency_key, answer)
         if answer is None:
-            return R.error_response(402, *R.INSUFFICIENT_QUOTA)
+            # The 402 details EvoLink documents for sibling models (spec-facts "Error envelope variations").
+            details = {"estimated_credits": _cost(generation), "account_balance_credits": sim.credits_remaining}
+            return R.json_response({"error": {**R.error_body(*R.INSUFFICIENT_QUOTA)["error"], "details": details}}, 402)
         return R.json_response(answer)
 
-    async def _create(request: Request, generation: Any, *, base_url: str, key: str) -> dict[str, Any] | None:
+    def _cost(generation: Generation) -> float:
+        return round(generation.n * config.credits_per_image, 6)
+
+    async def _create(request: Request, generation: Generation, *, base_url: str, key: str) -> dict[str, Any] | None:
         """Charge and create the task; its answer body, or None when the balance is short (nothing created)."""
-        cost = round(generation.n * config.credits_per_image, 6)
+        cost = _cost(generation)
         if not sim.charge(cost, key):
             return None
         try:

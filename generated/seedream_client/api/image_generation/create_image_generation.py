@@ -16,10 +16,14 @@ def _get_kwargs(
     *,
     body: ImageGenerationRequest,
     idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
+
+    if not isinstance(x_evo_run_id, Unset):
+        headers["X-Evo-Run-Id"] = x_evo_run_id
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -99,6 +103,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
     idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> Response[ErrorResponse | ImageGenerationResponse]:
     """doubao-seedream-5.0-lite Interface
 
@@ -110,6 +115,7 @@ def sync_detailed(
 
     Args:
         idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -123,6 +129,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
+        x_evo_run_id=x_evo_run_id,
     )
 
     response = client.get_httpx_client().request(
@@ -137,6 +144,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
     idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> ErrorResponse | ImageGenerationResponse | None:
     """doubao-seedream-5.0-lite Interface
 
@@ -148,6 +156,7 @@ def sync(
 
     Args:
         idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -162,6 +171,7 @@ def sync(
         client=client,
         body=body,
         idempotency_key=idempotency_key,
+        x_evo_run_id=x_evo_run_id,
     ).parsed
 
 
@@ -170,6 +180,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
     idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> Response[ErrorResponse | ImageGenerationResponse]:
     """doubao-seedream-5.0-lite Interface
 
@@ -181,6 +192,7 @@ async def asyncio_detailed(
 
     Args:
         idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -194,6 +206,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
+        x_evo_run_id=x_evo_run_id,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -206,6 +219,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
     idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> ErrorResponse | ImageGenerationResponse | None:
     """doubao-seedream-5.0-lite Interface
 
@@ -217,6 +231,7 @@ async def asyncio(
 
     Args:
         idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -232,5 +247,6 @@ async def asyncio(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
+            x_evo_run_id=x_evo_run_id,
         )
     ).parsed
