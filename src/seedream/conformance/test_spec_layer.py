@@ -224,7 +224,7 @@ def test_every_task_failure_code_of_the_vendor_table_is_known() -> None:
         assert _rules.TASK_FAILURE_CODES[code] is (code not in fixable), code
 
 
-def test_the_admission_codes_are_the_facts_list_of_failures_that_prove_nothing_was_created() -> None:
+def test_the_admission_codes_of_a_refused_create_are_the_facts_list() -> None:
     facts = read_repo_file(FACTS).decode("utf-8")
     section = facts[facts.index("**Which failures prove nothing was created.**") : facts.index("**Request id**")]
     assert set(re.findall(r"`([a-z_]+)`", section)) - {"error", "code"} == _rules.ADMISSION_REFUSAL_CODES
