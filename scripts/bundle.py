@@ -3,7 +3,8 @@
 openapi-python-client does not resolve external ``$ref``s (it drops the model
 and still exits 0), so the output must be self-contained:
 
-1. merge the companion's paths, tags and schemas into the vendor document,
+1. merge each companion's (``openapi/companion/*.yaml``) paths, tags and
+   components into the vendor document,
    turning ``../vendor/<file>#/<ptr>`` references into internal ``#/<ptr>``;
 2. apply the Overlay 1.0 actions (a small applier: ``update`` / ``remove`` on
    dotted JSONPath targets, each of which must match exactly one node);
@@ -27,7 +28,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "openapi" / "vendor" / "seedream-5.0-lite-image-generate.yaml"
-COMPANION = ROOT / "openapi" / "companion" / "task-detail.yaml"
+COMPANIONS = ROOT / "openapi" / "companion"  # every *.yaml there, merged in name order
 OVERLAY = ROOT / "openapi" / "overlay.yaml"
 BUNDLED = ROOT / "openapi" / "bundled" / "seedream.openapi.yaml"
 
@@ -173,7 +174,9 @@ def collapse_refs(doc: Any) -> None:
 
 
 def bundle() -> Any:
-    doc = merge(_load(VENDOR), _load(COMPANION))
+    doc = _load(VENDOR)
+    for companion in sorted(COMPANIONS.glob("*.yaml")):
+        doc = merge(doc, _load(companion))
     doc = apply_overlay(doc, _load(OVERLAY))
     collapse_refs(doc)
     return doc

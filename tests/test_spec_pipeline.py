@@ -51,16 +51,45 @@ def test_bundled_spec_carries_a_generated_header_and_matches_the_packaged_copy()
     assert packaged == yaml.safe_load(text)
 
 
-def test_bundle_offers_both_operations_sharing_the_vendor_shapes() -> None:
+def test_bundle_offers_every_operation_sharing_the_vendor_shapes() -> None:
     doc = bundle.bundle()
     ops = {op["operationId"] for item in doc["paths"].values() for op in item.values()}
-    assert ops == {"createImageGeneration", "getTaskDetail"}
+    assert ops == {"createImageGeneration", "getTaskDetail", "batchQueryTasks", "listTasks", "getCredits"}
+    batch = doc["paths"]["/v1/tasks/batch"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert doc["components"]["schemas"][batch["$ref"].rsplit("/", 1)[1]]["properties"]["data"]["items"] == {
+        "$ref": "#/components/schemas/TaskDetailResponse"
+    }
+    for name in ("page", "page_size", "status", "type", "model"):
+        assert name in {p["name"] for p in doc["paths"]["/v1/tasks"]["get"]["parameters"]}
     task = doc["components"]["schemas"]["TaskDetailResponse"]["properties"]
     assert task["task_info"] == {"$ref": "#/components/schemas/TaskInfo"}
     assert task["status"] == {"$ref": "#/components/schemas/TaskStatus"}
     gen = doc["components"]["schemas"]["ImageGenerationResponse"]["properties"]
     assert gen["status"] == task["status"]
     assert "cancelled" in doc["components"]["schemas"]["TaskStatus"]["enum"]
+
+
+def test_idempotency_and_error_code_types_are_in_the_bundle_and_marked_assumed() -> None:
+    doc = bundle.bundle()
+    create = doc["paths"]["/v1/images/generations"]["post"]
+    (key,) = [p for p in create["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["in"] == "header" and key["required"] is False and key["x-assumed"] is True
+    assert create["responses"]["200"]["headers"]["idempotency-replayed"]["x-assumed"] is True
+    assert create["responses"]["409"]["x-assumed"] is True
+    code = doc["components"]["schemas"]["ErrorResponse"]["properties"]["error"]["properties"]["code"]
+    assert code["type"] == ["string", "integer"]
+    # Operations the vendor page does not define are marked assumed as a whole, except the published one.
+    assert doc["paths"]["/v1/tasks/batch"]["post"]["x-assumed"] is True
+    assert doc["paths"]["/v1/tasks"]["get"]["x-assumed"] is True
+    assert "x-assumed" not in doc["paths"]["/v1/credits"]["get"]
+
+
+def test_every_companion_file_is_merged() -> None:
+    names = sorted(p.name for p in bundle.COMPANIONS.glob("*.yaml"))
+    assert names == ["account-and-task-list.yaml", "task-detail.yaml"]
+    merged = bundle.bundle()["paths"]
+    for name in names:
+        assert set(yaml.safe_load((bundle.COMPANIONS / name).read_text(encoding="utf-8"))["paths"]) <= set(merged)
 
 
 def test_overlay_actions_each_cite_a_sentence_and_all_apply() -> None:

@@ -12,6 +12,7 @@ Every error the runtime raises derives from :class:`SeedreamError`::
     │   │   ├── InsufficientQuotaError      402
     │   │   ├── PermissionDeniedError       403 (e.g. model_access_denied)
     │   │   ├── NotFoundError               404 (unknown or expired task id)
+    │   │   ├── IdempotencyConflictError    409: the Idempotency-Key is taken (another body, or still in progress)
     │   │   ├── RateLimitError              429, with ``retry_after`` seconds when sent
     │   │   ├── ServerError                 5xx, non-IANA ones too (520 from a CDN)
     │   │   └── UnexpectedResponseError     other undocumented status, 4xx without the envelope, unusable 200 body
@@ -56,6 +57,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "DownloadError",
+    "IdempotencyConflictError",
     "InsufficientQuotaError",
     "LedgerError",
     "LinkExpiredError",
@@ -157,7 +159,8 @@ class APIStatusError(APIError):
     """The server answered, but not with the documented success.
 
     Fields: ``status`` (int, even for non-IANA codes), ``code``, ``message``,
-    ``type``, ``param`` from the error envelope when there is one,
+    ``type``, ``param`` from the error envelope when there is one (an integer
+    ``code``, as a vendor page shows, is kept in decimal: ``"400"``),
     ``request_id`` from the response headers, ``headers`` and the ``body``
     (both redacted), and ``task_id``: the id of a task the answer proves was
     created although it is unusable otherwise (a create answer with a good
@@ -219,6 +222,14 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """404: unknown or expired task id."""
+
+
+class IdempotencyConflictError(APIStatusError):
+    """409 (assumed, see the spec): the ``Idempotency-Key`` is taken.
+
+    Used for another body (``idempotency_conflict``), or its first request is still being served
+    (``paid_outcome_unknown``). This request created nothing; what the key's first request did is not said.
+    """
 
 
 class RateLimitError(APIStatusError):
@@ -332,6 +343,7 @@ STATUS_TO_ERROR: Mapping[int, type[APIStatusError]] = {
     402: InsufficientQuotaError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: IdempotencyConflictError,
     429: RateLimitError,
 }
 
@@ -388,6 +400,13 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _code_text(value: object) -> str | None:
+    """``error.code`` as text: a string as is, an integer (a vendor page shows ``400``) in decimal, else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
+
+
 def _redacted(text: str, secrets: tuple[str, ...]) -> str:
     text = _redact_text(text, secrets)
     for secret in secrets:  # keys too short for the registry (tests), exactly as given
@@ -433,7 +452,7 @@ def error_for_status(
 
     fields: dict[str, Any] = {
         "status": status,
-        "code": shown(envelope.get("code")) if envelope else None,
+        "code": shown(_code_text(envelope.get("code"))) if envelope else None,
         "type": shown(envelope.get("type")) if envelope else None,
         "param": shown(envelope.get("param")) if envelope else None,
         "request_id": shown(request_id),

@@ -130,9 +130,47 @@ def _error_profile(documented_type: str | None) -> dict[str, Any]:
     }
 
 
+# The answers that are not one task: what their (companion) examples always carry. The batch
+# query's items are task query bodies; list items and the balance keep what spec-facts names.
+_LIST_ITEM: Final[dict[str, Any]] = {
+    # spec-facts: "the CLI reads `created_at`, `credits_used`, `has_results`, `has_error`"; the id to match on.
+    "required": ["id", "created_at", "credits_used", "has_results", "has_error"],
+    "properties": {"id": {"type": "string", "pattern": TASK_ID_PATTERN}},
+}
+_OTHER_200: Final[dict[str, dict[str, Any]]] = {
+    "batchQueryTasks": {
+        "required": ["data"],
+        "properties": {"data": {"type": "array", "items": {**_TASK_BODY, "allOf": _TASK_BY_STATUS}}},
+    },
+    "listTasks": {
+        "required": ["data", "total", "page", "page_size"],
+        "properties": {"data": {"type": "array", "items": _LIST_ITEM}},
+    },
+    "getCredits": {
+        # spec-facts "Balance": {"success", "message", "data": {"user": {...}, "token": {...}}}
+        "required": ["success", "data"],
+        "properties": {
+            "data": {
+                "type": "object",
+                "required": ["user", "token"],
+                "properties": {
+                    "user": {"type": "object", "required": ["remaining_credits", "used_credits"]},
+                    "token": {
+                        "type": "object",
+                        "required": ["remaining_credits", "used_credits", "unlimited_credits"],
+                    },
+                },
+            }
+        },
+    },
+}
+
+
 def profile(operation_id: str, status: int) -> dict[str, Any]:
     """The expectations profile for one documented (or undocumented error) answer, as a JSON Schema."""
     if status == 200:
+        if operation_id in _OTHER_200:
+            return _OTHER_200[operation_id]
         body = dict(_TASK_BODY)
         if operation_id == "getTaskDetail":
             body["allOf"] = _TASK_BY_STATUS

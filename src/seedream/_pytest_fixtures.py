@@ -23,6 +23,7 @@ import copy
 import io
 import itertools
 import json
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -174,6 +175,7 @@ class RespxAPI:
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
     _posts: int = 0
     _images: dict[tuple[int, int, str], bytes] = field(default_factory=dict, repr=False)
+    _keys: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)  # Idempotency-Key
 
     @property
     def create_route(self) -> Any:
@@ -209,13 +211,66 @@ class RespxAPI:
             problems = [f"{v.field}: {v.rule}" for v in _rules.check_request(body)]
         if problems:
             return httpx.Response(400, json=_error_body("createImageGeneration", 400, problems[0]))
+        key = request.headers.get("idempotency-key")
+        if key and key in self._keys:  # as the simulator: same body, the original answer; another, 409
+            first_body, first_answer = self._keys[key]
+            if first_body != body:
+                return httpx.Response(409, json=_error_body("createImageGeneration", 409))
+            return httpx.Response(200, json=first_answer, headers={"idempotency-replayed": "true"})
         created = int(time.time())
         task_id = f"task-unified-{created}-respx{next(self._ids)}"
         answer = success_body("createImageGeneration")
         answer.update(id=task_id, created=created, status="pending", progress=0)
         self._state[task_id] = _Task(body=answer, request=body)
         self.tasks[task_id] = body
+        if key:
+            self._keys[key] = (body, answer)
         return httpx.Response(200, json=answer)
+
+    def batch(self, request: httpx.Request) -> httpx.Response:
+        """``POST /v1/tasks/batch``: each known id counts as one poll of its task; unknown ids are absent."""
+        denied = self._unauthorized(request, "batchQueryTasks")
+        if denied is not None:
+            return denied
+        try:
+            ids = json.loads(request.content).get("task_ids")
+        except (ValueError, AttributeError):
+            ids = None
+        if not isinstance(ids, list) or len(ids) > 50 or not all(isinstance(i, str) for i in ids):
+            return httpx.Response(400, json=_error_body("batchQueryTasks", 400))
+        data = []
+        for task_id in dict.fromkeys(ids):
+            state = self._state.get(task_id)
+            if state is not None:
+                state.polls += 1
+                data.append(self._detail(task_id, state))
+        return httpx.Response(200, json={"data": data})
+
+    def list_tasks(self, request: httpx.Request) -> httpx.Response:
+        denied = self._unauthorized(request, "listTasks")
+        if denied is not None:
+            return denied
+        page = int(request.url.params.get("page", "1"))
+        size = int(request.url.params.get("page_size", "20"))
+        items = [
+            {
+                "id": task_id,
+                "model": state.request["model"],
+                "status": "processing" if state.polls <= self.polls else "completed",
+                "type": "image",
+                "created_at": state.body["created"],
+                "credits_used": 0.0,
+                "has_results": state.polls > self.polls and self.task_failure is None,
+                "has_error": state.polls > self.polls and self.task_failure is not None,
+            }
+            for task_id, state in reversed(self._state.items())
+        ]
+        data = items[(page - 1) * size : page * size]
+        return httpx.Response(200, json={"data": data, "total": len(items), "page": page, "page_size": size})
+
+    def credits(self, request: httpx.Request) -> httpx.Response:
+        denied = self._unauthorized(request, "getCredits")
+        return denied if denied is not None else httpx.Response(200, json=success_body("getCredits"))
 
     def task(self, request: httpx.Request) -> httpx.Response:
         denied = self._unauthorized(request, "getTaskDetail")
@@ -274,7 +329,7 @@ class RespxAPI:
 
 @contextmanager
 def mock_api(options: Mapping[str, Any]) -> Iterator[RespxAPI]:
-    """respx routes for both operations and the result files, per ``options`` (the marker's keywords)."""
+    """respx routes for every operation and the result files, per ``options`` (the marker's keywords)."""
     missing = False
     try:
         import respx
@@ -305,7 +360,12 @@ def mock_api(options: Mapping[str, Any]) -> Iterator[RespxAPI]:
             clock=VirtualClock() if fast(options) else None,
         )
         router.post(f"{base_url}/v1/images/generations", name="seedream_create").mock(side_effect=api.create)
+        router.post(f"{base_url}/v1/tasks/batch", name="seedream_batch").mock(side_effect=api.batch)
         router.get(url__startswith=f"{base_url}/v1/tasks/", name="seedream_task").mock(side_effect=api.task)
+        router.get(url__regex=rf"^{re.escape(base_url)}/v1/tasks(\?.*)?$", name="seedream_list").mock(
+            side_effect=api.list_tasks
+        )
+        router.get(f"{base_url}/v1/credits", name="seedream_credits").mock(side_effect=api.credits)
         router.get(url__startswith=f"{FILES_BASE_URL}/", name="seedream_files").mock(side_effect=api.file)
         yield api
 

@@ -21,6 +21,7 @@ from seedream_client.models import ImageGenerationRequest
 from seedream_client.models.image_generation_request import RULES as _REQUEST_RULES
 
 from seedream_rules import (
+    ADMISSION_REFUSAL_CODES,
     DEFAULT_QUALITY,
     DEFAULT_SIZE,
     MAX_PIXELS,
@@ -42,12 +43,14 @@ from seedream_rules import (
     is_retryable_task_code,
     output_size,
     parse_wxh,
+    proves_not_created,
     rule_by_id,
 )
 
 from ._errors import RequestValidationError
 
 __all__ = [
+    "ADMISSION_REFUSAL_CODES",
     "DEFAULT_QUALITY",
     "DEFAULT_SIZE",
     "MAX_PIXELS",
@@ -69,6 +72,7 @@ __all__ = [
     "is_retryable_task_code",
     "output_size",
     "parse_wxh",
+    "proves_not_created",
     "reference_failure_code",
     "reference_image_facts",
     "spec_violation_error",

@@ -388,15 +388,14 @@ def request_problems(request: Any, *, api_key: str | None = None) -> list[str]:
         return [f"{request.method} {raw_path} is no operation of the spec"]
     operation_id, _ = matched
     problems: list[str] = []
-    if request.url.query:
-        problems.append(f"unexpected query string {request.url.query!r}")
+    path, method, op = operation(operation_id)
+    problems.extend(_query_problems(request.url.query.decode("ascii"), path, method, op))
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme != "Bearer" or not token:
         problems.append("Authorization is not 'Bearer <key>'")
     elif api_key is not None and token != api_key:
         problems.append("Authorization carries another key than the client's")
-    path, method, op = operation(operation_id)
     body_spec = op.get("requestBody")
     content = request.content
     if body_spec is None:
@@ -416,6 +415,34 @@ def request_problems(request: Any, *, api_key: str | None = None) -> list[str]:
     problems.extend(
         f"body{'.' if e.path else ''}{'.'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(body)
     )
+    return problems
+
+
+def _query_problems(query: str, path: str, method: str, op: Mapping[str, Any]) -> list[str]:
+    """Each query parameter must be one the operation declares, once, with a value its schema accepts."""
+    from urllib.parse import parse_qsl
+
+    from ._spec import validator_for
+
+    if not query:
+        return []
+    declared = {p["name"]: i for i, p in enumerate(op.get("parameters", [])) if p.get("in") == "query"}
+    if not declared:
+        return [f"unexpected query string {query!r}"]
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    problems: list[str] = []
+    pairs = parse_qsl(query, keep_blank_values=True)
+    for name in {n for n, _ in pairs if [k for k, _ in pairs].count(n) > 1}:
+        problems.append(f"query parameter {name!r} sent more than once")
+    for name, text in pairs:
+        if name not in declared:
+            problems.append(f"query parameter {name!r} is not one the operation declares")
+            continue
+        pointer = f"/paths/{escaped}/{method}/parameters/{declared[name]}/schema"
+        value: Any = int(text) if text.isascii() and text.lstrip("-").isdigit() else text
+        validator = validator_for(pointer)
+        if not validator.is_valid(value) and not validator.is_valid(text):
+            problems.append(f"query parameter {name}={text!r} breaks its schema")
     return problems
 
 

@@ -43,10 +43,18 @@ from ._checks import (
     unimplemented,
 )
 from ._hosts import HostClass, address_class, embedded_ipv4, host_class, is_internal_host, is_loopback_host
-from ._outputs import TASK_FAILURE_CODES, generated_image_count, is_retryable_task_code, output_size
+from ._outputs import (
+    ADMISSION_REFUSAL_CODES,
+    TASK_FAILURE_CODES,
+    generated_image_count,
+    is_retryable_task_code,
+    output_size,
+    proves_not_created,
+)
 from ._syntax import is_uri, pattern
 
 __all__ = [
+    "ADMISSION_REFUSAL_CODES",
     "DEFAULT_OPTIONS",
     "DEFAULT_QUALITY",
     "DEFAULT_SIZE",
@@ -85,6 +93,7 @@ __all__ = [
     "output_size",
     "parse_wxh",
     "pattern",
+    "proves_not_created",
     "resolve",
     "rule_by_id",
     "spec_rule_id",

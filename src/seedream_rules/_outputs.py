@@ -1,4 +1,5 @@
-"""What a valid request yields (image count and pixel size) and which task failures are worth retrying."""
+"""What a valid request yields (image count and pixel size), which task failures are worth retrying, and
+which refusals of a generation POST prove that nothing was created."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from collections.abc import Mapping
 from ._catalog import DEFAULT_QUALITY, DEFAULT_SIZE, MAX_TOTAL_IMAGES
 from ._checks import parse_wxh
 
-__all__ = ["TASK_FAILURE_CODES", "generated_image_count", "is_retryable_task_code", "output_size"]
+__all__ = [
+    "ADMISSION_REFUSAL_CODES",
+    "TASK_FAILURE_CODES",
+    "generated_image_count",
+    "is_retryable_task_code",
+    "output_size",
+    "proves_not_created",
+]
 
 # Output sizes reported for Seedream 5.0 Lite (third-party integrations, see
 # spec-facts). 4:5 and 5:4 are listed nowhere: derived here at exactly 4:5 with
@@ -63,3 +71,36 @@ TASK_FAILURE_CODES: Mapping[str, bool] = {
 def is_retryable_task_code(code: str | None) -> bool:
     """The vendor's word on a failure code; an unknown code counts as retryable (server side)."""
     return TASK_FAILURE_CODES.get(code or "unknown_error", True)
+
+
+# spec-facts, "What the vendor's own clients do": the vendor's CLI treats a refused paid POST as
+# "rejected" (nothing was created, safe to resubmit) only for these `error.code` values; "every other
+# failure after the request left is 'outcome unknown'". Balance and key rejections come as HTTP 402.
+ADMISSION_REFUSAL_CODES: frozenset[str] = frozenset(
+    {
+        "insufficient_quota",
+        "insufficient_user_quota",
+        "quota_not_enough",
+        "account_balance_insufficient",
+        "insufficient_token_quota",
+        "key_quota_exhausted",
+        "token_daily_quota_exceeded",
+        "key_daily_quota_exhausted",
+        "key_disabled",
+        "key_expired",
+        "key_model_not_allowed",
+    }
+)
+
+
+def proves_not_created(status: int, code: object) -> bool:
+    """Whether an error answer to a generation POST proves no task was created (``rejected``).
+
+    False means the outcome is unknown (``unconfirmed``): only the admission codes above prove it,
+    compared case-insensitively as the vendor's CLI does, and only on a 4xx answer (a 5xx or a
+    proxy's page says nothing about what the gateway did). ``code`` is the envelope's ``error.code``
+    of any JSON type: an integer code (a vendor page shows ``400``) is kept but proves nothing.
+    """
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 499:
+        return False
+    return isinstance(code, str) and code.strip().lower() in ADMISSION_REFUSAL_CODES

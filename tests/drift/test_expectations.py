@@ -18,8 +18,9 @@ from seedream._expectations import KINDS, TASK_ID_PATTERN, check_body, check_res
 from seedream._spec_cases import documented_statuses, response_example, success_body
 from seedream.simulator import ManualClock, SimulatorConfig, create_app
 
-OPERATIONS = ("createImageGeneration", "getTaskDetail")
-DOCUMENTED = [(op, status) for op in OPERATIONS for status in documented_statuses(op)]
+OPERATIONS = ("createImageGeneration", "getTaskDetail")  # the two whose 200 is one task
+ALL_OPERATIONS = ("createImageGeneration", "getTaskDetail", "batchQueryTasks", "listTasks", "getCredits")
+DOCUMENTED = [(op, status) for op in ALL_OPERATIONS for status in documented_statuses(op)]
 
 
 def _vendor_example(operation: str, status: int) -> Any:
@@ -171,6 +172,15 @@ def test_simulator_answers_of_every_kind_have_no_deviation() -> None:
                     "createImageGeneration",
                     await client.post("/v1/images/generations", json={}, headers={"Authorization": "Bearer x"}),
                 )
+                ids = [ok["id"], bad["id"], "task-unified-1-unknown"]
+                batch = await record("batchQueryTasks", await client.post("/v1/tasks/batch", json={"task_ids": ids}))
+                assert len(batch["data"]) == 2
+                await record("batchQueryTasks", await client.post("/v1/tasks/batch", json={"task_ids": ids * 17}))
+                listed = await record("listTasks", await client.get("/v1/tasks", params={"page_size": 1}))
+                assert listed["total"] == 2
+                await record("listTasks", await client.get("/v1/tasks", params={"page_size": 0}))
+                await record("getCredits", await client.get("/v1/credits"))
+                await record("getCredits", await client.get("/v1/credits", headers={"Authorization": "Bearer x"}))
         finally:
             app.close()
         return seen

@@ -226,7 +226,9 @@ async def test_unknown_task_id_gets_404_resource_not_found(make_app: Make, clien
         ("DELETE", "/v1/tasks/task-unified-1-x", 405),
         ("POST", "/v1/tasks/task-unified-1-x", 405),
         ("GET", "/v1/nothing", 404),
-        ("GET", "/v1/tasks", 404),
+        ("GET", "/v1/task", 404),
+        ("GET", "/v1/tasks/batch", 405),
+        ("POST", "/v1/credits", 405),
     ],
 )
 async def test_unknown_routes_and_methods_get_the_error_envelope(
@@ -243,5 +245,11 @@ async def test_unknown_routes_and_methods_get_the_error_envelope(
 async def test_simulator_serves_its_spec_and_health_without_auth(make_app: Make, client_for: ClientFor) -> None:
     client = client_for(make_app(), headers={})
     spec = (await client.get("/__simulator__/openapi.json")).json()
-    assert set(spec["paths"]) == {"/v1/images/generations", "/v1/tasks/{task_id}"}
+    assert set(spec["paths"]) == {
+        "/v1/images/generations",
+        "/v1/tasks/{task_id}",
+        "/v1/tasks/batch",
+        "/v1/tasks",
+        "/v1/credits",
+    }
     assert (await client.get("/__simulator__/health")).json() == {"status": "ok"}

@@ -143,12 +143,12 @@ def test_bad_flag_values_exit_2_naming_the_knob(captured: dict[str, Any], args: 
 
 
 def test_help_lists_every_flag() -> None:
-    result = CliRunner().invoke(_cli_app(), ["simulator", "--help"], terminal_width=200)
+    result = CliRunner().invoke(_cli_app(), ["simulator", "--help"], terminal_width=200, env={"COLUMNS": "200"})
     assert result.exit_code == 0
     for flag in (
         "--host", "--port", "--api-key", "--time-scale", "--seed", "--link-lifetime", "--fault-429", "--fault-5xx",
         "--fault-drop", "--fault-latency", "--credits", "--no-access-key", "--rate-limit", "--allow-loopback",
-        "--outbound",
+        "--outbound", "--ignore-idempotency-keys",
     ):  # fmt: skip
         assert flag in result.output
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -17,20 +17,24 @@ T = TypeVar("T", bound="ErrorResponseError")
 class ErrorResponseError:
     """
     Attributes:
-        code (str | Unset): Error code identifier
+        code (int | str | Unset): Error code identifier (a string; some vendor pages show an integer such as 400)
         message (str | Unset): Error description
         type_ (str | Unset): Error type
         param (str | Unset): The request parameter at fault, when there is one
     """
 
-    code: str | Unset = UNSET
+    code: int | str | Unset = UNSET
     message: str | Unset = UNSET
     type_: str | Unset = UNSET
     param: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
+        code: int | str | Unset
+        if isinstance(self.code, Unset):
+            code = UNSET
+        else:
+            code = self.code
 
         message = self.message
 
@@ -55,7 +59,13 @@ class ErrorResponseError:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        code = d.pop("code", UNSET)
+
+        def _parse_code(data: object) -> int | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(int | str | Unset, data)
+
+        code = _parse_code(d.pop("code", UNSET))
 
         message = d.pop("message", UNSET)
 

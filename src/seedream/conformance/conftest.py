@@ -225,8 +225,11 @@ def _record_report(results: Results, report: pytest.TestReport) -> None:
 
 
 def _operation_of_id(nodeid: str, function: str) -> str:
-    for name in ("createImageGeneration", "getTaskDetail"):
+    for name in ("createImageGeneration", "getTaskDetail", "batchQueryTasks", "listTasks", "getCredits"):
         if name in nodeid:
+            return name
+    for word, name in (("batch", "batchQueryTasks"), ("credits", "getCredits"), ("task_list", "listTasks")):
+        if word in function:
             return name
     if "task" in function:
         return "getTaskDetail"

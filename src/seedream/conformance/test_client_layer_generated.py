@@ -166,7 +166,15 @@ def test_task_id_travels_as_one_escaped_path_segment(
 # --- every enum in generated code is the spec's enum, both ways -------------------------------------
 
 # Components a response or request is parsed into; `from_dict` is the generated public surface.
-_COMPONENTS = ["ImageGenerationRequest", "ImageGenerationResponse", "TaskDetailResponse", "ErrorResponse"]
+_COMPONENTS = [
+    "ImageGenerationRequest",
+    "ImageGenerationResponse",
+    "TaskDetailResponse",
+    "ErrorResponse",
+    "TaskBatchResponse",
+    "TaskListResponse",
+    "CreditsResponse",
+]
 
 
 def _place(path: tuple[str, ...], value: Any) -> Any:
@@ -205,7 +213,13 @@ ENUM_SITES = [(component, path, values) for component in _COMPONENTS for path, v
 
 
 def test_the_spec_has_enums_in_every_direction() -> None:
-    assert {c for c, _, _ in ENUM_SITES} == {"ImageGenerationRequest", "ImageGenerationResponse", "TaskDetailResponse"}
+    assert {c for c, _, _ in ENUM_SITES} == {
+        "ImageGenerationRequest",
+        "ImageGenerationResponse",
+        "TaskDetailResponse",
+        "TaskBatchResponse",
+        "TaskListResponse",
+    }
 
 
 @pytest.mark.parametrize(
@@ -296,3 +310,133 @@ def test_error_statuses_come_back_with_the_spec_example_parsed(client: Authentic
             )
         assert isinstance(result, models.ErrorResponse), status
         assert result.to_dict() == example
+
+
+# --- the batch query, the task list, the balance and the idempotency key ------------------------------
+# On the wire (respx: the request conforms), then against the embedded simulator over loopback
+# (the generated functions parse what a server of this spec really sends).
+
+IDEMPOTENCY_KEY = "run_" + "0123456789abcdef" * 2
+
+
+def test_new_operations_send_requests_that_conform(client: AuthenticatedClient) -> None:
+    from seedream_client.api.account_management import get_credits
+    from seedream_client.api.task_management import batch_query_tasks, list_tasks
+
+    with respx.mock(base_url=BASE) as router:
+        routes = {
+            "batch": router.post("/v1/tasks/batch").respond(200, json=success_body("batchQueryTasks")),
+            "list": router.get("/v1/tasks").respond(200, json=success_body("listTasks")),
+            "credits": router.get("/v1/credits").respond(200, json=success_body("getCredits")),
+            "create": router.post(CREATE).respond(200, json=success_body("createImageGeneration")),
+        }
+        ids = [success_body("getTaskDetail")["id"]]
+        batch = batch_query_tasks.sync(client=client, body=models.TaskBatchRequest(task_ids=ids))
+        page = list_tasks.sync(client=client, page=2, page_size=5, status=models.TaskStatus.FAILED, model="m")
+        credits = get_credits.sync(client=client)
+        body = models.ImageGenerationRequest(prompt="a lake at dawn")
+        create_image_generation.sync(client=client, body=body, idempotency_key=IDEMPOTENCY_KEY)
+        for name, route in routes.items():
+            assert route.call_count == 1, name
+            assert request_problems(route.calls.last.request, api_key=KEY) == [], name
+    assert isinstance(batch, models.TaskBatchResponse) and batch.data[0].id == ids[0]
+    assert isinstance(page, models.TaskListResponse) and page.total == 1
+    assert isinstance(credits, models.CreditsResponse)
+    sent = routes["list"].calls.last.request.url.params
+    assert dict(sent) == {"page": "2", "page_size": "5", "status": "failed", "model": "m"}
+    assert routes["create"].calls.last.request.headers["idempotency-key"] == IDEMPOTENCY_KEY
+
+
+def test_request_checker_refuses_undeclared_or_out_of_range_query_parameters() -> None:
+    def problems(query: str) -> list[str]:
+        request = httpx.Request("GET", f"{BASE}/v1/tasks?{query}", headers={"Authorization": f"Bearer {KEY}"})
+        return request_problems(request, api_key=KEY)
+
+    assert problems("page=1&page_size=100&status=cancelled&type=image") == []
+    for bad in ("page=0", "page_size=101", "status=archived", "type=movie", "sort=asc", "page=1&page=2"):
+        assert problems(bad), bad
+
+
+def test_batch_of_51_ids_never_leaves_the_process(client: AuthenticatedClient) -> None:
+    from seedream_client.api.task_management import batch_query_tasks
+
+    with respx.mock(base_url=BASE) as router:
+        route = router.post("/v1/tasks/batch").respond(200, json={"data": []})
+        ids = [f"task-unified-1-{i}" for i in range(51)]
+        with pytest.raises(ConstraintViolation, match=r"task_ids.*maxItems"):
+            batch_query_tasks.sync(client=client, body=models.TaskBatchRequest(task_ids=ids))
+        assert route.call_count == 0
+        batch_query_tasks.sync(client=client, body=models.TaskBatchRequest(task_ids=ids[:50]))
+        assert route.call_count == 1
+
+
+def test_an_integer_error_code_is_kept_by_the_generated_error_model(client: AuthenticatedClient) -> None:
+    from seedream_client.api.account_management import get_credits
+
+    example = response_example("getCredits", 400)
+    with respx.mock(base_url=BASE) as router:
+        router.get("/v1/credits").respond(400, json=example)
+        result = get_credits.sync(client=client)
+    assert isinstance(result, models.ErrorResponse) and isinstance(result.error, models.ErrorResponseError)
+    assert result.error.code == 400 and result.to_dict() == example
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[Any]:
+    from seedream.simulator import SimulatorConfig, run_simulator
+
+    config = SimulatorConfig.for_tests(api_keys=(KEY,), time_scale=0.001, credits=100.0)
+    with run_simulator(config) as server:
+        yield server
+
+
+def test_generated_functions_against_the_simulator(simulator: Any) -> None:
+    from seedream_client.api.account_management import get_credits
+    from seedream_client.api.task_management import batch_query_tasks, list_tasks
+
+    with AuthenticatedClient(base_url=simulator.base_url, token=KEY, verify_ssl=_SSL) as sim:
+        body = models.ImageGenerationRequest(prompt="a lake at dawn")
+        first = create_image_generation.sync_detailed(client=sim, body=body, idempotency_key=IDEMPOTENCY_KEY)
+        again = create_image_generation.sync_detailed(client=sim, body=body, idempotency_key=IDEMPOTENCY_KEY)
+        assert isinstance(first.parsed, models.ImageGenerationResponse)
+        assert isinstance(again.parsed, models.ImageGenerationResponse)
+        assert again.headers["idempotency-replayed"] == "true" and "idempotency-replayed" not in first.headers
+        assert again.parsed.id == first.parsed.id
+        other = models.ImageGenerationRequest(prompt="another lake")
+        conflict = create_image_generation.sync_detailed(client=sim, body=other, idempotency_key=IDEMPOTENCY_KEY)
+        assert int(conflict.status_code) == 409 and isinstance(conflict.parsed, models.ErrorResponse)
+        assert isinstance(conflict.parsed.error, models.ErrorResponseError)
+        assert conflict.parsed.error.code == "idempotency_conflict"
+
+        task_id = str(first.parsed.id)
+        batch = batch_query_tasks.sync(client=sim, body=models.TaskBatchRequest(task_ids=[task_id, "task-unified-x"]))
+        assert isinstance(batch, models.TaskBatchResponse) and [t.id for t in batch.data] == [task_id]
+        page = list_tasks.sync(client=sim, page_size=1)
+        assert isinstance(page, models.TaskListResponse) and page.total == 1 and page.data[0].id == task_id
+        credits = get_credits.sync(client=sim)
+        assert isinstance(credits, models.CreditsResponse) and isinstance(credits.data, models.CreditsData)
+        user = credits.data.user
+        assert isinstance(user, models.CreditsBalance)
+        assert user.remaining_credits == pytest.approx(100.0 - 1.8)  # one charge: the replay was free
+    counters = simulator.counters()
+    assert counters["tasks_created"] == 1 and counters["idempotency"]["replayed"] == 1
+
+
+def test_generated_async_functions_against_the_simulator(simulator: Any) -> None:
+    import asyncio
+
+    from seedream_client.api.account_management import get_credits
+    from seedream_client.api.task_management import batch_query_tasks, list_tasks
+
+    async def run() -> tuple[Any, Any, Any]:
+        async with AuthenticatedClient(base_url=simulator.base_url, token=KEY, verify_ssl=_SSL) as sim:
+            return (
+                await get_credits.asyncio(client=sim),
+                await list_tasks.asyncio(client=sim, status=models.TaskStatus.CANCELLED),
+                await batch_query_tasks.asyncio(client=sim, body=models.TaskBatchRequest(task_ids=[])),
+            )
+
+    credits, listed, batch = asyncio.run(run())
+    assert isinstance(credits, models.CreditsResponse)
+    assert isinstance(listed, models.TaskListResponse) and listed.total == 0
+    assert isinstance(batch, models.TaskBatchResponse) and batch.data == []

@@ -72,6 +72,9 @@ def test_zero_spend_mode_sends_only_requests_the_spec_says_must_be_rejected(
     # it did talk to the server: rejected bodies (400) and rejected keys (401), nothing else
     assert posts.get("400", 0) > 0 and posts.get("401", 0) > 0
     assert set(posts) <= {"400", "401"}
+    # the free operations were really called with the key: reading the balance, the list and many tasks bills nothing
+    for route in ("GET /v1/credits", "GET /v1/tasks", "POST /v1/tasks/batch"):
+        assert counters["requests"][route].get("200", 0) > 0, route
 
 
 def test_allow_spend_never_buys_more_than_the_cap(
@@ -79,7 +82,8 @@ def test_allow_spend_never_buys_more_than_the_cap(
 ) -> None:
     cap = 2
     # only the runs that may spend: valid generations, and the task query that makes a task to read
-    result = _run_live(pytester, monkeypatch, stand_in, "--allow-spend", str(cap), "-k", "positive")
+    runs = "positive and (createImageGeneration or getTaskDetail)"
+    result = _run_live(pytester, monkeypatch, stand_in, "--allow-spend", str(cap), "-k", runs)
     outcomes = result.parseoutcomes()
     assert result.ret == 0 and outcomes["passed"] == 2 and "skipped" not in outcomes
     note = re.search(
@@ -199,3 +203,13 @@ def test_guard_trips_when_a_must_reject_post_is_accepted_and_then_sends_no_post_
     assert guard.tripped
     assert not guard.admit(*POST, _auth(), {**VALID, "n": 99})
     assert guard.admit(*POST, _auth("sk-wrong"), VALID)  # still harmless
+
+
+def test_guard_lets_the_free_batch_query_through_and_is_not_tripped_by_its_200() -> None:
+    guard = SpendGuard(api_key=KEY, budget=0)
+    batch = ("POST", "/v1/tasks/batch")
+    assert guard.admit(*batch, _auth(), {"task_ids": ["task-unified-1-a"]})
+    guard.observe("POST", _auth(), {"task_ids": []}, billable=False, status=200, path="/v1/tasks/batch")
+    assert guard.tripped is None
+    assert guard.admit("GET", "/v1/credits", _auth(), None) and guard.admit("GET", "/v1/tasks", _auth(), None)
+    assert not guard.admit(*POST, _auth(), VALID)  # a valid generation still is not

@@ -40,7 +40,12 @@ from seedream._spec_cases import constraint_cases, operation, response_example
 OPERATIONS = {
     "createImageGeneration": ("/v1/images/generations", "POST"),
     "getTaskDetail": ("/v1/tasks/{task_id}", "GET"),
+    # Free to call: reading tasks (one or 50 at a time), the task list and the balance bill nothing.
+    "batchQueryTasks": ("/v1/tasks/batch", "POST"),
+    "listTasks": ("/v1/tasks", "GET"),
+    "getCredits": ("/v1/credits", "GET"),
 }
+GENERATION = "/v1/images/generations"
 MODES = ["positive", "negative", "missing_key", "wrong_key"]
 _OPERATION_IDS = {path: operation_id for operation_id, (path, _) in OPERATIONS.items()}
 
@@ -94,8 +99,16 @@ class SpendGuard:
     tripped: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def _real_key_generation(self, method: str, path: str, headers: dict[str, str]) -> bool:
+        """A POST to the generation endpoint with the real key (other POSTs, such as the batch query, are free)."""
+        return (
+            method.upper() == "POST"
+            and path.endswith(GENERATION)
+            and headers.get("Authorization") == f"Bearer {self.api_key}"
+        )
+
     def could_be_billed(self, method: str, path: str, headers: dict[str, str], body: Any) -> bool:
-        if method.upper() != "POST" or not path.endswith("/v1/images/generations"):
+        if method.upper() != "POST" or not path.endswith(GENERATION):
             return False
         if headers.get("Authorization") != f"Bearer {self.api_key}":
             return False
@@ -104,8 +117,7 @@ class SpendGuard:
 
     def admit(self, method: str, path: str, headers: dict[str, str], body: Any) -> bool:
         with self.lock:
-            real_key_post = method.upper() == "POST" and headers.get("Authorization") == f"Bearer {self.api_key}"
-            if self.tripped and real_key_post and self.budget != -1:
+            if self.tripped and self._real_key_generation(method, path, headers) and self.budget != -1:
                 self.refused += 1
                 return False
             if not self.could_be_billed(method, path, headers, body):
@@ -119,10 +131,11 @@ class SpendGuard:
             self.billable_sent += 1
             return True
 
-    def observe(self, method: str, headers: dict[str, str], body: Any, billable: bool, status: int) -> None:
-        """A must-reject POST with the real key that got a 2xx was probably charged: stop all such POSTs."""
-        real_key_post = method.upper() == "POST" and headers.get("Authorization") == f"Bearer {self.api_key}"
-        if real_key_post and not billable and 200 <= status < 300:
+    def observe(
+        self, method: str, headers: dict[str, str], body: Any, billable: bool, status: int, *, path: str = GENERATION
+    ) -> None:
+        """A must-reject generation POST with the real key that got a 2xx was probably charged: stop all such POSTs."""
+        if self._real_key_generation(method, path, headers) and not billable and 200 <= status < 300:
             with self.lock:
                 self.tripped = self.tripped or f"a POST the spec says must be rejected got {status}: {body!r:.200}"
 
@@ -191,7 +204,7 @@ def _run_case(
         kwargs["base_url"] = target.base_url
         kwargs["session"] = _session(target)
     response = case.call(**kwargs)
-    guard.observe(case.method, headers, case.body, billable, response.status_code)
+    guard.observe(case.method, headers, case.body, billable, response.status_code, path=case.path)
     outcome.cases += 1
     from schemathesis.core.failures import FailureGroup
 
@@ -247,10 +260,13 @@ def test_server_answers_generated_requests_per_the_spec(
 
     path, method = OPERATIONS[operation_id]
     operation = schema[path][method]
-    generation = GenerationMode.NEGATIVE if mode == "negative" else GenerationMode.POSITIVE
-    strategy = operation.as_strategy(generation_mode=generation)
-    real_ids = _real_task_ids(request, server_target, schema, guard) if operation_id == "getTaskDetail" else []
-    live_zero_spend_post = server_target.live and guard.budget == 0 and method == "POST"
+    strategy = operation.as_strategy(
+        generation_mode=GenerationMode.NEGATIVE if mode == "negative" else GenerationMode.POSITIVE
+    )
+    reads_tasks = operation_id in ("getTaskDetail", "batchQueryTasks")
+    real_ids = _real_task_ids(request, server_target, schema, guard) if reads_tasks else []
+    generation = operation_id == "createImageGeneration"
+    live_zero_spend_post = server_target.live and guard.budget == 0 and generation
     outcome = Outcome()
 
     def record(check: str, ok: bool) -> None:
@@ -271,21 +287,16 @@ def test_server_answers_generated_requests_per_the_spec(
     )
     @given(case=strategy, pick=st.integers(min_value=0, max_value=3))
     def run(case: Any, pick: int) -> None:
-        if method == "POST" and mode == "positive":
+        if generation and mode == "positive":
             if server_target.live:
                 case.body = _live_post_body(case.body)
             if isinstance(case.body, dict) and _rules.check_request(case.body) and server_target.live:
                 outcome.skipped += 1
                 return  # a prose-rule breach is not sent live: the server's answer to it is not ours to judge
-        if (
-            method == "POST"
-            and mode == "negative"
-            and server_target.live
-            and request_body_validator().is_valid(case.body)
-        ):
+        if generation and mode == "negative" and server_target.live and request_body_validator().is_valid(case.body):
             outcome.skipped += 1
             return  # negative only in a header: with the real key it would be a valid generation
-        if method == "GET" and mode != "negative":
+        if operation_id == "getTaskDetail" and mode != "negative":
             # The spec cannot say that an id starts with `task-unified-` (400 otherwise): keep positive ids
             # well-formed, and sometimes a task that exists.
             task_id = str(case.path_parameters["task_id"])
@@ -294,6 +305,10 @@ def test_server_answers_generated_requests_per_the_spec(
             elif not task_id.startswith(TASK_PREFIX):
                 task_id = TASK_PREFIX + task_id
             case.path_parameters = {"task_id": task_id}
+        if operation_id == "batchQueryTasks" and mode == "positive" and real_ids and pick == 0:
+            ids = case.body.get("task_ids") if isinstance(case.body, dict) else None
+            if isinstance(ids, list) and len(ids) < 50:  # a task that exists among the generated ids
+                case.body = {**case.body, "task_ids": [*ids, real_ids[0]]}
         _run_case(case, mode, server_target, guard, outcome, record, conformance_results)
 
     run()

@@ -222,3 +222,37 @@ def test_every_task_failure_code_of_the_vendor_table_is_known() -> None:
     fixable = table[table.index("Fixable") : table.index("Server side")]
     for code in codes:
         assert _rules.TASK_FAILURE_CODES[code] is (code not in fixable), code
+
+
+def test_the_admission_codes_of_a_refused_create_are_the_facts_list() -> None:
+    facts = read_repo_file(FACTS).decode("utf-8")
+    section = facts[facts.index("**Which failures prove nothing was created.**") : facts.index("**Request id**")]
+    assert set(re.findall(r"`([a-z_]+)`", section)) - {"error", "code"} == _rules.ADMISSION_REFUSAL_CODES
+
+
+def test_the_batch_query_takes_at_most_the_facts_50_ids() -> None:
+    facts = read_repo_file(FACTS).decode("utf-8")
+    assert "`POST /v1/tasks/batch`" in facts and "at most 50 ids" in facts
+    schemas = load_spec()["components"]["schemas"]
+    assert schemas["TaskBatchRequest"]["properties"]["task_ids"]["maxItems"] == 50
+
+
+def test_the_error_code_may_be_an_integer_as_the_credits_page_shows() -> None:
+    spec = load_spec()
+    example = spec["paths"]["/v1/credits"]["get"]["responses"]["400"]["content"]["application/json"]["example"]
+    assert example["error"]["code"] == 400
+    schema_ptr = "/paths/~1v1~1credits/get/responses/400/content/application~1json/schema"
+    assert list(validator_for(schema_ptr).iter_errors(example)) == []
+    assert list(validator_for(schema_ptr).iter_errors({"error": {"code": 1.5}})) != []  # but not any type
+
+
+def test_every_documented_status_of_every_operation_has_an_example() -> None:
+    missing = [
+        f"{method.upper()} {path} {status}"
+        for path, item in load_spec()["paths"].items()
+        for method, op in item.items()
+        for status, response in op["responses"].items()
+        if status != "200" or method != "post" or path != "/v1/images/generations"  # the vendor gives no 200 example
+        if "content" in response and "example" not in response["content"]["application/json"]
+    ]
+    assert missing == []

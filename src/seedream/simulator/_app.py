@@ -10,6 +10,7 @@ the answer was lost). Paths under ``/__simulator__/`` skip all of it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import weakref
@@ -31,10 +32,11 @@ from ._clock import Clock, SystemClock
 from ._config import SimulatorConfig
 from ._engine import FILES_PATH, Simulator
 from ._faults import FaultPlan, drop_connection, header_seconds, plan_faults
+from ._idempotency import body_digest
 from ._images import MEDIA_TYPES
 from ._references import check_references
 from ._state import TASK_PREFIX, reported_seconds
-from ._validation import BodyRefused, read_generation
+from ._validation import BodyRefused, Generation, read_generation
 
 __all__ = ["SimulatorApp", "create_app"]
 
@@ -45,6 +47,11 @@ Send = Callable[[Message], Awaitable[None]]
 
 CREATE_ROUTE = "POST /v1/images/generations"
 TASK_ROUTE = "GET /v1/tasks/{task_id}"
+BATCH_ROUTE = "POST /v1/tasks/batch"
+LIST_ROUTE = "GET /v1/tasks"
+CREDITS_ROUTE = "GET /v1/credits"
+MAX_BATCH_IDS = 50  # spec-facts: "at most 50 ids"
+REPLAYED_HEADER = "idempotency-replayed"
 FILES_ROUTE = "GET /__simulator__/files/{name}"
 _KEY_SCOPE = "seedream.simulator.key"
 _NO_FAULTS = FaultPlan()
@@ -54,6 +61,12 @@ _log = logging.getLogger("seedream.simulator")
 def _classify(path: str) -> tuple[str, tuple[str, ...]] | None:
     if path == "/v1/images/generations":
         return CREATE_ROUTE, ("POST",)
+    if path == "/v1/tasks/batch":
+        return BATCH_ROUTE, ("POST",)
+    if path == "/v1/tasks":
+        return LIST_ROUTE, ("GET", "HEAD")
+    if path == "/v1/credits":
+        return CREDITS_ROUTE, ("GET", "HEAD")
     if path.startswith("/v1/tasks/"):
         return TASK_ROUTE, ("GET", "HEAD")
     return None
@@ -233,13 +246,24 @@ def _base_url(request: Request) -> str | None:
     return base
 
 
+def _decimal(text: str) -> int | None:
+    """A query integer: ASCII digits only (no sign, spaces or underscores); any size the spec allows."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 4000:  # int()'s digit limit is 4300
+        return None
+    return int(text)
+
+
 # -- routes ----------------------------------------------------------------------
 
 
 def _build_routes(sim: Simulator) -> Starlette:
     config = sim.config
+    schemas = _spec.load_spec()["components"]["schemas"]
+    statuses: tuple[str, ...] = tuple(schemas["TaskStatus"]["enum"])
+    types: tuple[str, ...] = tuple(schemas["TaskType"]["enum"])
 
-    async def create_generation(request: Request) -> Response:
+    async def read_body(request: Request) -> bytes | Response:
+        """The body, or the answer for one too large (413) or never sent (499)."""
         raw = b""
         try:
             async for chunk in request.stream():
@@ -255,6 +279,12 @@ def _build_routes(sim: Simulator) -> Starlette:
             # The client hung up before its body was read (its timeout during an added latency): nothing was
             # created and nobody listens; 499 (nginx's "client closed request") is what the counters record.
             return Response(status_code=499)
+        return raw
+
+    async def create_generation(request: Request) -> Response:
+        raw = await read_body(request)
+        if isinstance(raw, Response):
+            return raw
         try:
             generation = read_generation(raw, allow_internal_callbacks=config.allow_loopback)
         except BodyRefused as exc:
@@ -267,14 +297,47 @@ def _build_routes(sim: Simulator) -> Starlette:
             return R.error_response(
                 400, "invalid_request", "request body: could not be interpreted", "invalid_request_error"
             )
+        idempotency_key = request.headers.get("idempotency-key") or None  # any non-empty value is a key
+        if idempotency_key is not None and not config.honour_idempotency_keys:
+            sim.counters.add("idempotency.ignored")
+            idempotency_key = None
         base_url = _base_url(request)
         if base_url is None:
             return R.error_response(400, *R.BAD_HOST)
-        if not sim.has_model_access(request.scope[_KEY_SCOPE]):
+        key = request.scope[_KEY_SCOPE]
+        if not sim.has_model_access(key):
             return R.error_response(403, *R.MODEL_ACCESS_DENIED)
-        cost = round(generation.n * config.credits_per_image, 6)
-        if not sim.charge(cost):
-            return R.error_response(402, *R.INSUFFICIENT_QUOTA)
+        if idempotency_key is not None:
+            claim = sim.idempotency.claim(key, idempotency_key, body_digest(raw), sim.clock.monotonic())
+            if claim.outcome == "conflict":
+                sim.counters.add("idempotency.conflicts")
+                return R.error_response(409, *R.IDEMPOTENCY_CONFLICT, param="Idempotency-Key")
+            if claim.outcome == "in_progress":
+                sim.counters.add("idempotency.in_progress")
+                return R.error_response(409, *R.IDEMPOTENCY_IN_PROGRESS, param="Idempotency-Key")
+            if claim.outcome == "replay":
+                sim.counters.add("idempotency.replayed")
+                return R.json_response(claim.answer, headers={REPLAYED_HEADER: "true"})
+        answer = None
+        try:
+            answer = await _create(request, generation, base_url=base_url, key=key)
+        finally:
+            if idempotency_key is not None:  # remembered only if a task was created
+                sim.idempotency.finish(key, idempotency_key, answer)
+        if answer is None:
+            # The 402 details EvoLink documents for sibling models (spec-facts "Error envelope variations").
+            details = {"estimated_credits": _cost(generation), "account_balance_credits": sim.credits_remaining}
+            return R.json_response({"error": {**R.error_body(*R.INSUFFICIENT_QUOTA)["error"], "details": details}}, 402)
+        return R.json_response(answer)
+
+    def _cost(generation: Generation) -> float:
+        return round(generation.n * config.credits_per_image, 6)
+
+    async def _create(request: Request, generation: Generation, *, base_url: str, key: str) -> dict[str, Any] | None:
+        """Charge and create the task; its answer body, or None when the balance is short (nothing created)."""
+        cost = _cost(generation)
+        if not sim.charge(cost, key):
+            return None
         try:
             failure = None
             if generation.image_urls:
@@ -282,23 +345,74 @@ def _build_routes(sim: Simulator) -> Starlette:
                 failure = await check_references(
                     generation.image_urls, config=config, counters=sim.counters, own_file=reader
                 )
-            task = sim.create_task(generation, base_url=base_url, reference_failure=failure)
+            task = sim.create_task(generation, base_url=base_url, reference_failure=failure, cost=cost, key=key)
         except BaseException:
-            sim.refund(cost)  # nothing was created: a 500 (a bug) or a cancelled request never keeps the money
+            sim.refund(cost, key)  # nothing was created: a 500 (a bug) or a cancelled request never keeps the money
             raise
-        return R.json_response(
-            {
-                "created": task.created,
-                "id": task.id,
-                "model": task.model,
-                "object": "image.generation.task",
-                "progress": 0,
-                "status": "pending",
-                "task_info": {"can_cancel": True, "estimated_time": reported_seconds(task, config)},
-                "type": "image",
-                "usage": {"billing_rule": "per_call", "credits_reserved": cost, "user_group": "default"},
-            }
+        return {
+            "created": task.created,
+            "id": task.id,
+            "model": task.model,
+            "object": "image.generation.task",
+            "progress": 0,
+            "status": "pending",
+            "task_info": {"can_cancel": True, "estimated_time": reported_seconds(task, config)},
+            "type": "image",
+            "usage": {"billing_rule": "per_call", "credits_reserved": cost, "user_group": "default"},
+        }
+
+    async def batch_tasks(request: Request) -> Response:
+        raw = await read_body(request)
+        if isinstance(raw, Response):
+            return raw
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            data = None
+        ids = data.get("task_ids") if isinstance(data, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return R.error_response(
+                400, "invalid_request", "task_ids: a list of task id strings", "invalid_request_error", param="task_ids"
+            )
+        if len(ids) > MAX_BATCH_IDS:
+            message = f"task_ids: at most {MAX_BATCH_IDS} ids (got {len(ids)})"
+            return R.error_response(400, "invalid_request", message, "invalid_request_error", param="task_ids")
+        base_url = _base_url(request)
+        if base_url is None:
+            return R.error_response(400, *R.BAD_HOST)
+        tasks = sim.find_tasks(ids)  # unknown (and other accounts') ids are simply absent
+        sim.counters.add("batch.ids_requested", len(ids))
+        sim.counters.add("batch.ids_found", len(tasks))
+        return R.json_response({"data": [sim.task_body(task, base_url=base_url) for task in tasks]})
+
+    async def list_tasks(request: Request) -> Response:
+        query = request.query_params
+        numbers: dict[str, int] = {}
+        for name, default, top in (("page", 1, None), ("page_size", 20, 100)):
+            text = query.get(name)
+            value = default if text is None else _decimal(text)
+            if value is None or value < 1 or (top is not None and value > top):
+                bound = f"an integer in [1, {top}]" if top else "an integer >= 1"
+                return R.error_response(400, "invalid_request", f"{name}: {bound}", "invalid_request_error", param=name)
+            numbers[name] = value
+        filters: dict[str, str | None] = {}
+        for name, allowed in (("status", statuses), ("type", types)):
+            chosen = query.get(name)
+            if chosen is not None and chosen not in allowed:
+                message = f"{name}: one of {', '.join(allowed)}"
+                return R.error_response(400, "invalid_request", message, "invalid_request_error", param=name)
+            filters[name] = chosen
+        body = sim.list_tasks(
+            page=numbers["page"],
+            page_size=numbers["page_size"],
+            status=filters["status"],
+            type_=filters["type"],
+            model=query.get("model"),
         )
+        return R.json_response(body)
+
+    async def credits(request: Request) -> Response:
+        return R.json_response(sim.credits_body(request.scope[_KEY_SCOPE]))
 
     async def get_task(request: Request) -> Response:
         task_id = request.path_params["task_id"]
@@ -343,6 +457,9 @@ def _build_routes(sim: Simulator) -> Starlette:
     app = Starlette(
         routes=[
             Route("/v1/images/generations", create_generation, methods=["POST"]),
+            Route("/v1/tasks/batch", batch_tasks, methods=["POST"]),
+            Route("/v1/tasks", list_tasks, methods=["GET"]),
+            Route("/v1/credits", credits, methods=["GET"]),
             Route("/v1/tasks/{task_id:path}", get_task, methods=["GET"]),
             Route(FILES_PATH + "{name}", get_file, methods=["GET"]),
             Route("/__simulator__/counters", counters, methods=["GET"]),

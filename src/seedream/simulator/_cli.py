@@ -38,6 +38,7 @@ def serve(
     allow_loopback: bool = False,
     outbound: Outbound = "public",
     public_base_url: str | None = None,
+    honour_idempotency_keys: bool = True,
     log_level: str = "info",
 ) -> None:
     """Build a config from the arguments and serve until Ctrl-C or SIGTERM (prints the base URL)."""
@@ -58,6 +59,7 @@ def serve(
         allow_loopback=allow_loopback,
         outbound=outbound,
         public_base_url=public_base_url,
+        honour_idempotency_keys=honour_idempotency_keys,
     )
     serve_forever(create_app(config), host=host, port=port, log_level=log_level)
 
@@ -106,6 +108,12 @@ def simulator_command(
         str, typer.Option(help=f"Where reference fetches and callbacks may go: {', '.join(OUTBOUND_CHOICES)}.")
     ] = "public",
     public_base_url: Annotated[str | None, typer.Option(help="Base of result links (default: as requested).")] = None,
+    ignore_idempotency_keys: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-idempotency-keys", help="Act as a gateway without Idempotency-Key support (each POST creates)."
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the EvoLink simulator on loopback until Ctrl-C or SIGTERM."""
@@ -131,6 +139,7 @@ def simulator_command(
             allow_loopback=allow_loopback,
             outbound=outbound,  # checked against OUTBOUND_CHOICES above
             public_base_url=public_base_url,
+            honour_idempotency_keys=not ignore_idempotency_keys,
             log_level=log_level,
         )
     except ValueError as exc:  # a bad knob: SimulatorConfig names the field

@@ -37,7 +37,8 @@ class SimulatorConfig:
     seed: int | None = None
     # How long result links work after a task completes (the vendor's 24 hours).
     link_lifetime: float = 86_400.0
-    # Account balance; None is unlimited. POST pre-charges ``n * credits_per_image`` and answers 402 when short.
+    # Account balance; None is unlimited. POST pre-charges ``n * credits_per_image`` and answers 402 when short;
+    # a failed task's charge comes back when it fails ("Failed tasks are refunded"). GET /v1/credits reads it.
     credits: float | None = None
     # The spec's example `credits_reserved` for one image.
     credits_per_image: float = 1.8
@@ -64,6 +65,13 @@ class SimulatorConfig:
     default_output_format: OutputFormat = "jpeg"
     # Larger request bodies get 413.
     max_body_bytes: int = 1 << 20
+    # Idempotency-Key on the generation POST (assumed from the vendor's clients, spec-facts "What the vendor's
+    # own clients do"): same key + same body -> the original answer with `idempotency-replayed: true` and no
+    # second charge; same key + another body -> 409 idempotency_conflict. False ignores keys (a gateway
+    # without support), so a client's safe default can be tested.
+    honour_idempotency_keys: bool = True
+    # How long a key is remembered, from its first request (simulated seconds; 24 hours).
+    idempotency_key_lifetime: float = 86_400.0
 
     def __post_init__(self) -> None:
         for name in ("api_keys", "no_access_keys"):
@@ -71,6 +79,9 @@ class SimulatorConfig:
         _positive_finite("time_scale", self.time_scale)
         _positive_finite("link_lifetime", self.link_lifetime)
         _positive_finite("rate_limit_window", self.rate_limit_window)
+        _positive_finite("idempotency_key_lifetime", self.idempotency_key_lifetime)
+        if not isinstance(self.honour_idempotency_keys, bool):
+            raise ValueError(f"honour_idempotency_keys: True or False (got {self.honour_idempotency_keys!r})")
         _non_negative_finite("credits_per_image", self.credits_per_image)
         _non_negative_finite("fault_latency", self.fault_latency)
         if self.credits is not None:

@@ -28,6 +28,12 @@ _KNOWN = (
     "files.served",
     "files.expired",
     "errors.unreadable_body",
+    "idempotency.replayed",
+    "idempotency.conflicts",
+    "idempotency.in_progress",
+    "idempotency.ignored",
+    "batch.ids_requested",
+    "batch.ids_found",
 )
 
 
@@ -38,6 +44,7 @@ class Counters:
         self._events: Counter[str] = Counter(dict.fromkeys(_KNOWN, 0))
         self._requests: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._credits_charged = 0.0
+        self._credits_refunded = 0.0
 
     def add(self, name: str, amount: int = 1) -> None:
         with self._lock:
@@ -51,13 +58,22 @@ class Counters:
         with self._lock:
             self._credits_charged += credits
 
+    def add_refund(self, credits: float) -> None:
+        with self._lock:
+            self._credits_refunded += credits
+
     def snapshot(self, *, credits_remaining: float | None) -> dict[str, Any]:
-        """``{"tasks_created", "credits_charged", "credits_remaining", "requests": {route: {status: n}}, ...}``."""
+        """``{"tasks_created", "credits_charged", "credits_refunded", "credits_remaining", "requests": {...}, ...}``.
+
+        ``credits_charged`` counts every pre-charge that kept its task; ``credits_refunded`` what failed tasks
+        gave back; ``idempotency`` counts replays, conflicts, in-progress refusals and ignored keys.
+        """
         with self._lock:
             events = dict(self._events)
             return {
                 "tasks_created": events.pop("tasks_created", 0),
                 "credits_charged": round(self._credits_charged, 6),
+                "credits_refunded": round(self._credits_refunded, 6),
                 "credits_remaining": None if credits_remaining is None else round(credits_remaining, 6),
                 "requests": {route: dict(statuses) for route, statuses in sorted(self._requests.items())},
                 "callbacks": _group(events, "callbacks."),
@@ -65,6 +81,8 @@ class Counters:
                 "references": _group(events, "references."),
                 "files": _group(events, "files."),
                 "errors": _group(events, "errors."),
+                "idempotency": _group(events, "idempotency."),
+                "batch": _group(events, "batch."),
             }
 
 

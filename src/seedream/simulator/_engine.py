@@ -7,6 +7,7 @@ so a seeded simulator answers the same request sequence the same way.
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import random
 import secrets
@@ -19,14 +20,17 @@ from ._clock import Clock
 from ._config import SimulatorConfig
 from ._counters import Counters
 from ._faults import RateLimiter
+from ._idempotency import IdempotencyStore
 from ._images import render_image
 from ._references import FetchError
-from ._state import FileEntry, Task, plan_task, task_body
+from ._state import FileEntry, Task, list_item, plan_task, task_body
 from ._validation import Generation
 
-__all__ = ["FILES_PATH", "FileState", "Simulator"]
+__all__ = ["FILES_PATH", "UNLIMITED_REPORTED", "FileState", "Simulator"]
 
 FILES_PATH = "/__simulator__/files/"
+# GET /v1/credits must show a number: an unlimited simulator (credits=None) reports this balance.
+UNLIMITED_REPORTED = 1_000_000_000.0
 FileState = Literal["ok", "expired", "not_ready", "unknown"]
 
 
@@ -42,6 +46,10 @@ class Simulator:
         self._task_count = 0
         self._request_count = 0
         self._balance = config.credits
+        self._costs: dict[str, float] = {}  # task id -> credits charged for it (0 once refunded)
+        self._refunds: list[tuple[float, str]] = []  # (ends_at, task id) of tasks that will fail: a heap
+        self._used: dict[str, float] = {}  # API key -> credits it has used
+        self.idempotency = IdempotencyStore(config.real_seconds(config.idempotency_key_lifetime))
         self._limiter = (
             RateLimiter(config.rate_limit, config.real_seconds(config.rate_limit_window)) if config.rate_limit else None
         )
@@ -86,31 +94,71 @@ class Simulator:
             return None
         return self._limiter.admit(key, self.clock.monotonic())
 
-    def charge(self, credits: float) -> bool:
-        """Pre-charge ``credits``; False (nothing charged) when the balance is short."""
+    def charge(self, credits: float, key: str = "") -> bool:
+        """Pre-charge ``credits`` to the account (and ``key``'s usage); False (nothing charged) when short."""
         with self._lock:
+            self._settle_refunds(self.clock.monotonic())
             if self._balance is not None:
                 if self._balance + 1e-9 < credits:
                     return False
                 self._balance -= credits
+            self._used[key] = self._used.get(key, 0.0) + credits
         self.counters.charge(credits)
         return True
 
-    def refund(self, credits: float) -> None:
+    def refund(self, credits: float, key: str = "") -> None:
         """Undo :meth:`charge` for a request that created nothing."""
         with self._lock:
             if self._balance is not None:
                 self._balance += credits
+            self._used[key] = self._used.get(key, 0.0) - credits
         self.counters.charge(-credits)
+
+    def _settle_refunds(self, now: float) -> None:
+        """Give back the charge of every task that has failed by ``now`` ("Failed tasks are refunded")."""
+        while self._refunds and self._refunds[0][0] <= now:
+            _, task_id = heapq.heappop(self._refunds)
+            task = self._tasks[task_id]
+            cost = self._costs.get(task_id, 0.0)
+            self._costs[task_id] = 0.0
+            if self._balance is not None:
+                self._balance += cost
+            self._used[task.key] = self._used.get(task.key, 0.0) - cost
+            self.counters.add_refund(cost)
 
     @property
     def credits_remaining(self) -> float | None:
         with self._lock:
+            self._settle_refunds(self.clock.monotonic())
             return self._balance
+
+    def credits_body(self, key: str) -> dict[str, Any]:
+        """``GET /v1/credits``: the account (``user``) and this key (``token``, which has no limit of its own)."""
+        with self._lock:
+            self._settle_refunds(self.clock.monotonic())
+            balance = UNLIMITED_REPORTED if self._balance is None else self._balance
+            account_used = sum(self._used.values())
+            key_used = self._used.get(key, 0.0)
+        return {
+            "success": True,
+            "message": "",
+            "data": {
+                "user": {"remaining_credits": round(balance, 6), "used_credits": round(account_used, 6)},
+                "token": {"remaining_credits": 0, "used_credits": round(key_used, 6), "unlimited_credits": True},
+            },
+        }
 
     # -- tasks -------------------------------------------------------------------
 
-    def create_task(self, request: Generation, *, base_url: str, reference_failure: tuple[str, str] | None) -> Task:
+    def create_task(
+        self,
+        request: Generation,
+        *,
+        base_url: str,
+        reference_failure: tuple[str, str] | None,
+        cost: float = 0.0,
+        key: str = "",
+    ) -> Task:
         with self._lock:
             self._task_count += 1
             rng = self._rng("task", self._task_count)
@@ -124,8 +172,12 @@ class Simulator:
                 reference_failure=reference_failure,
                 taken=self._tasks,
                 image_seed=self.seed,
+                key=key,
             )
             self._tasks[task.id] = task
+            self._costs[task.id] = cost
+            if task.failure is not None and cost:
+                heapq.heappush(self._refunds, (task.ends_at, task.id))
             for entry in task.files:
                 self._files[entry.name] = entry
         self.counters.add("tasks_created")
@@ -136,6 +188,32 @@ class Simulator:
     def get_task(self, task_id: str) -> Task | None:
         with self._lock:
             return self._tasks.get(task_id)
+
+    def find_tasks(self, task_ids: list[str]) -> list[Task]:
+        """The known tasks among ``task_ids``, in request order, each once (unknown ids are left out)."""
+        with self._lock:
+            found = {i: self._tasks[i] for i in task_ids if i in self._tasks}
+        return list(found.values())
+
+    def list_tasks(
+        self, *, page: int, page_size: int, status: str | None, type_: str | None, model: str | None
+    ) -> dict[str, Any]:
+        """``GET /v1/tasks``: one page of summaries, newest first, after the filters."""
+        now = self.clock.monotonic()
+        with self._lock:
+            self._settle_refunds(now)
+            tasks = list(self._tasks.values())  # creation order
+            costs = dict(self._costs)
+        matching = [
+            t
+            for t in reversed(tasks)
+            if (status is None or t.status_at(now) == status)
+            and (type_ is None or type_ == "image")
+            and (model is None or t.model == model)
+        ]
+        start = (page - 1) * page_size
+        items = [list_item(t, now, credits_used=costs.get(t.id, 0.0)) for t in matching[start : start + page_size]]
+        return {"data": items, "total": len(matching), "page": page, "page_size": page_size}
 
     def task_body(self, task: Task, *, base_url: str) -> dict[str, Any]:
         return task_body(task, self.clock.monotonic(), base_url=self._links_base(base_url), config=self.config)

@@ -59,6 +59,17 @@ INTERNAL_ERROR = ("internal_error", "Internal server error", "api_error")
 SERVICE_UNAVAILABLE = ("service_unavailable", "Service temporarily unavailable", "api_error")
 INVALID_TASK_ID = ("invalid_task_id", "Task id must start with task-unified-", "invalid_request_error")
 BAD_HOST = ("invalid_request", "Host header: not a valid host[:port]", "invalid_request_error")
+# Assumed (spec 409 on the generation POST): the codes EvoLink's public CLI maps for these two cases.
+IDEMPOTENCY_CONFLICT = (
+    "idempotency_conflict",
+    "This Idempotency-Key was already used for a different request",
+    "invalid_request_error",
+)
+IDEMPOTENCY_IN_PROGRESS = (
+    "paid_outcome_unknown",
+    "The first request with this Idempotency-Key is still being processed; retry with the same key",
+    "invalid_request_error",
+)
 TASK_NOT_FOUND = ("resource_not_found", "Task not found or expired", "invalid_request_error")
 BAD_GATEWAY_HTML = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 EXPIRED_LINK_XML = (

@@ -35,9 +35,26 @@ def load_schema(*, app: Any = None, base_url: str | None = None, api_key: str = 
         schema.app = app
     if base_url is not None:
         schema.config.update(base_url=base_url)
-    schema.config.update(headers={"Authorization": f"Bearer {api_key}"})
+    _install_bearer(schema, api_key)
     install_prose_rule_filter(schema)
     return schema
+
+
+def _install_bearer(schema: Any, api_key: str) -> None:
+    """The key as this schema's auth provider, so schemathesis knows it is configured, not generated.
+
+    (A plain configured header is taken for generated auth once an operation has header
+    parameters of its own, such as ``Idempotency-Key``: ``ignored_auth`` then fails.)
+    """
+
+    @schema.auth()
+    class _Bearer:
+        def get(self, case: Any, context: Any) -> str:
+            return api_key
+
+        def set(self, case: Any, data: str, context: Any) -> None:
+            case.headers = case.headers or {}
+            case.headers["Authorization"] = f"Bearer {data}"
 
 
 def install_prose_rule_filter(schema: Any) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import random
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _rules
@@ -21,7 +21,7 @@ from ._images import image_label
 from ._markers import parse_markers
 from ._validation import Generation
 
-__all__ = ["FAILURE_MESSAGES", "FileEntry", "Task", "plan_task", "task_body"]
+__all__ = ["FAILURE_MESSAGES", "FileEntry", "Task", "list_item", "plan_task", "task_body"]
 
 MODEL = "doubao-seedream-5.0-lite"
 TASK_PREFIX = "task-unified-"
@@ -78,6 +78,7 @@ class Task:
     files: tuple[FileEntry, ...]
     callback_url: str | None
     base_url: str  # where the creating request reached us (links in the callback body)
+    key: str = field(default="", repr=False)  # the API key that created it (its usage in GET /v1/credits)
 
     def status_at(self, now: float) -> str:
         if now < self.pending_until:
@@ -111,6 +112,7 @@ def plan_task(
     reference_failure: tuple[str, str] | None,
     taken: set[str] | dict[str, Any],
     image_seed: int = 0,
+    key: str = "",
 ) -> Task:
     """Draw a task's whole life from ``rng`` (same seed and request, same task)."""
     created = int(wall)
@@ -163,6 +165,7 @@ def plan_task(
         files=files if failure is None else (),
         callback_url=request.callback_url,
         base_url=base_url,
+        key=key,
     )
 
 
@@ -190,6 +193,21 @@ def task_body(task: Task, now: float, *, base_url: str, config: SimulatorConfig)
     elif status == "failed" and task.failure is not None:
         body["error"] = {"code": task.failure[0], "message": task.failure[1]}
     return body
+
+
+def list_item(task: Task, now: float, *, credits_used: float) -> dict[str, Any]:
+    """The task as one ``GET /v1/tasks`` item shows it: a summary without result links."""
+    status = task.status_at(now)
+    return {
+        "id": task.id,
+        "model": task.model,
+        "status": status,
+        "type": "image",
+        "created_at": task.created,
+        "credits_used": round(credits_used, 6),
+        "has_results": status == "completed" and bool(task.files),
+        "has_error": status == "failed",
+    }
 
 
 def reported_seconds(task: Task, config: SimulatorConfig) -> int:

@@ -9,14 +9,21 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.image_generation_request import ImageGenerationRequest
 from ...models.image_generation_response import ImageGenerationResponse
-from ...types import Response, status_of
+from ...types import UNSET, Response, Unset, status_of
 
 
 def _get_kwargs(
     *,
     body: ImageGenerationRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    if not isinstance(x_evo_run_id, Unset):
+        headers["X-Evo-Run-Id"] = x_evo_run_id
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -59,6 +66,11 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 409:
+        response_409 = ErrorResponse.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 429:
         response_429 = ErrorResponse.from_dict(response.json())
 
@@ -90,6 +102,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> Response[ErrorResponse | ImageGenerationResponse]:
     """doubao-seedream-5.0-lite Interface
 
@@ -100,6 +114,8 @@ def sync_detailed(
     - Generated image links are valid for 24 hours, please save them promptly
 
     Args:
+        idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -112,6 +128,8 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
+        x_evo_run_id=x_evo_run_id,
     )
 
     response = client.get_httpx_client().request(
@@ -125,6 +143,8 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> ErrorResponse | ImageGenerationResponse | None:
     """doubao-seedream-5.0-lite Interface
 
@@ -135,6 +155,8 @@ def sync(
     - Generated image links are valid for 24 hours, please save them promptly
 
     Args:
+        idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -148,6 +170,8 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
+        x_evo_run_id=x_evo_run_id,
     ).parsed
 
 
@@ -155,6 +179,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> Response[ErrorResponse | ImageGenerationResponse]:
     """doubao-seedream-5.0-lite Interface
 
@@ -165,6 +191,8 @@ async def asyncio_detailed(
     - Generated image links are valid for 24 hours, please save them promptly
 
     Args:
+        idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -177,6 +205,8 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
+        x_evo_run_id=x_evo_run_id,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -188,6 +218,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ImageGenerationRequest,
+    idempotency_key: str | Unset = UNSET,
+    x_evo_run_id: str | Unset = UNSET,
 ) -> ErrorResponse | ImageGenerationResponse | None:
     """doubao-seedream-5.0-lite Interface
 
@@ -198,6 +230,8 @@ async def asyncio(
     - Generated image links are valid for 24 hours, please save them promptly
 
     Args:
+        idempotency_key (str | Unset):
+        x_evo_run_id (str | Unset):
         body (ImageGenerationRequest):
 
     Raises:
@@ -212,5 +246,7 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
+            x_evo_run_id=x_evo_run_id,
         )
     ).parsed
