@@ -45,6 +45,7 @@ from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import Unset
 from typer.core import TyperCommand, TyperGroup
 
+from ._async._workflow import AsyncSeedream
 from ._batch import DEFAULT_CREDITS_PER_IMAGE
 from ._client import API_KEY_ENV
 from ._download import DownloadProgress, SavedFile
@@ -63,7 +64,8 @@ from ._ledger import Ledger, LedgerEntry
 from ._polling import PollPolicy
 from ._redaction import RedactingFilter, redact
 from ._rules import parse_wxh
-from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, AsyncSeedream, ResumeOutcome, Seedream
+from ._sync._workflow import Seedream
+from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, ResumeOutcome
 
 if TYPE_CHECKING:
     from ._batch import BatchEstimate, BatchProgress, BatchReport

@@ -7,7 +7,7 @@ below states what the vendor's own examples always carry (``id`` shaped
 ``object``, ``type``, ``progress``; ``results`` of URIs once ``completed``, ``error`` with
 ``code`` and ``message`` once ``failed``; ``code``, ``message`` and the
 documented ``type`` in every error envelope). It is kept apart from the
-client's tolerant parsing (``_responses.py``), which must keep working when
+client's tolerant parsing (``_answers.py``), which must keep working when
 the API drifts: this module *reports* drift, it never rejects an answer.
 
 :func:`check_body` judges one answer against both, in one pass, on a cheap

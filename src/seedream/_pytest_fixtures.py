@@ -128,7 +128,8 @@ class VirtualClock:
 
 def pace_clients(monkeypatch: pytest.MonkeyPatch, *, polling: Any = None, clock: VirtualClock | None = None) -> None:
     """For this test, ``Seedream()`` / ``AsyncSeedream()`` default to ``polling`` and to ``clock``'s time."""
-    from ._workflow import AsyncSeedream, Seedream
+    from ._async._workflow import AsyncSeedream
+    from ._sync._workflow import Seedream
 
     for cls, sleep in ((Seedream, clock and clock.sleep), (AsyncSeedream, clock and clock.async_sleep)):
         defaults = cls.__init__.__kwdefaults__
