@@ -40,7 +40,7 @@ PACKAGE = ROOT / "generated" / "seedream_client"
 TEMPLATES = ROOT / "scripts" / "templates"
 CONFIG = ROOT / "scripts" / "generator-config.yaml"
 
-# Keep in step with pyproject.toml's `regen` dependency group.
+# Keep in step with the `regen` extra of pyproject.toml's [project.optional-dependencies].
 PINNED = {"openapi-python-client": "0.29.1", "ruff": "0.17.6"}
 
 PY_HEADER = (

@@ -26,10 +26,7 @@ those are written once, in ``seedream/_async/_api.py``, and generated into ``see
 from __future__ import annotations
 
 import json
-import math
-import os
 import platform
-import re
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from importlib.metadata import PackageNotFoundError
@@ -55,32 +52,19 @@ from ._errors import (
 )
 from ._redaction import register_secret, scrub_exception
 from ._rules import validate_request
+from ._settings import DEFAULT_TIMEOUT, resolve_base_url, resolve_key, resolve_timeout, total_seconds
 
 __all__ = [
-    "API_KEY_ENV",
-    "BASE_URL_ENV",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_CALL_TIMEOUT_SECONDS",
-    "DEFAULT_TIMEOUT",
     "USER_AGENT",
     "TimeoutLike",
 ]
 
-API_KEY_ENV = "EVOLINK_API_KEY"
-BASE_URL_ENV = "SEEDREAM_BASE_URL"
-DEFAULT_BASE_URL = "https://api.evolink.ai"
-# Connect short (a dead host should fail fast); read long enough for the API's
-# slowest documented answer with room to spare (creating a task returns at once).
-DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-#: Bound of a whole call when the timeout given sets no phase at all (``httpx.Timeout(None)``): never infinite.
-DEFAULT_CALL_TIMEOUT_SECONDS = 120.0
 CREATE_PATH = "/v1/images/generations"
 TASK_PATH = "/v1/tasks/"
 
 TimeoutLike = float | httpx.Timeout
 
 _MODEL = ImageGenerationRequestModel.DOUBAO_SEEDREAM_5_0_LITE.value
-_KEY_SHAPE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else cannot travel in a header
 
 
 def _package_version() -> str:
@@ -106,52 +90,6 @@ class _Secret:
 
     def __repr__(self) -> str:
         return "'***'"
-
-
-def _resolve_key(api_key: str | None) -> str:
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-    if key is None or key == "":
-        raise ConfigurationError(f"no API key: pass api_key=... or set {API_KEY_ENV}")
-    if not isinstance(key, str):
-        raise ConfigurationError(f"api_key must be a string, got {type(key).__name__}")
-    if key.lower().startswith("bearer "):
-        raise ConfigurationError("api_key starts with 'Bearer ': pass the key alone, the client adds the prefix")
-    if not _KEY_SHAPE.fullmatch(key):
-        raise ConfigurationError(
-            "api_key must be printable ASCII without spaces or line breaks (the value is not shown)"
-        )
-    return key
-
-
-def _resolve_base_url(base_url: str | None) -> str:
-    url = base_url if base_url is not None else (os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-    if not isinstance(url, str):
-        raise ConfigurationError(f"base_url must be a string, got {type(url).__name__}")
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise ConfigurationError(f"base_url {url!r} is not a URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"base_url {url!r} must be an absolute http(s) URL")
-    if parsed.query or parsed.fragment:
-        raise ConfigurationError(f"base_url {url!r} must not carry a query or fragment")
-    return url.rstrip("/")
-
-
-def _timeout(value: object, what: str) -> httpx.Timeout:
-    if isinstance(value, httpx.Timeout):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value) or value <= 0:
-            raise ConfigurationError(f"{what} must be a positive number of seconds, got {value!r}")
-        return httpx.Timeout(float(value))
-    raise ConfigurationError(f"{what} must be seconds (a number) or an httpx.Timeout, got {type(value).__name__}")
-
-
-def _total_seconds(timeout: httpx.Timeout) -> float:
-    """The bound of a whole call: its longest phase (a number ``t`` sets every phase to ``t``)."""
-    phases = [value for value in timeout.as_dict().values() if value is not None]
-    return max(phases) if phases else DEFAULT_CALL_TIMEOUT_SECONDS
 
 
 def _plain(value: Any) -> Any:
@@ -186,13 +124,13 @@ class _Base:
         allow_internal_callbacks: bool,
         max_answer_bytes: int,
     ) -> None:
-        key = _resolve_key(api_key)
+        key = resolve_key(api_key)
         self._key = _Secret(key)
         register_secret(key)  # from now on no exception, log record, ledger row or CLI line of this process shows it
-        self.base_url = _resolve_base_url(base_url)
-        self.timeout = DEFAULT_TIMEOUT if timeout is None else _timeout(timeout, "timeout")
+        self.base_url = resolve_base_url(base_url)
+        self.timeout = DEFAULT_TIMEOUT if timeout is None else resolve_timeout(timeout, "timeout")
         self._timeout_ext = self.timeout.as_dict()
-        self._total = _total_seconds(self.timeout)
+        self._total = total_seconds(self.timeout)
         if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) or max_answer_bytes < 1:
             raise ConfigurationError(f"max_answer_bytes must be a positive integer, got {max_answer_bytes!r}")
         self.max_answer_bytes = max_answer_bytes
@@ -301,8 +239,8 @@ class _Base:
         if timeout is None:
             phases, total, what = self._timeout_ext, self._total, "the client's timeout"
         else:
-            given = _timeout(timeout, "timeout")
-            phases, total, what = given.as_dict(), _total_seconds(given), "timeout="
+            given = resolve_timeout(timeout, "timeout")
+            phases, total, what = given.as_dict(), total_seconds(given), "timeout="
         deadline = Deadline(total, what)
         return deadline, {"timeout": deadline.timeouts(phases)}
 

@@ -34,6 +34,7 @@ import httpx
 import pytest
 
 from . import _rules
+from ._settings import DEFAULT_BASE_URL
 from ._spec_cases import request_problems, response_example, success_body
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "sk-seedream-test"
-RESPX_BASE_URL = "https://api.evolink.ai"
+RESPX_BASE_URL = DEFAULT_BASE_URL  # the real API, mocked: clients left at their defaults hit the routes
 FILES_BASE_URL = "https://files.seedream.test"
 
 _COMMON = {"api_key", "n_fail", "fail_status", "task_failure", "fast"}

@@ -69,10 +69,9 @@ from ._polling import PollPolicy, PollScheduler
 from ._redaction import cut
 from ._retry import RetryPolicy
 from ._rules import MAX_TOTAL_IMAGES, generated_image_count, is_retryable_task_code
+from ._settings import resolve_allow_internal_result_hosts, resolve_base_url
 
 __all__ = [
-    "ALLOW_INTERNAL_RESULT_HOSTS_ENV",
-    "DEFAULT_BASE_URL",
     "DEFAULT_MAX_CONCURRENT_REQUESTS",
     "DEFAULT_WAIT_TIMEOUT_SECONDS",
     "Generation",
@@ -83,7 +82,6 @@ __all__ = [
 logger = logging.getLogger("seedream.workflow")
 T = TypeVar("T")
 
-DEFAULT_BASE_URL = "https://api.evolink.ai"
 #: How long ``wait`` waits by default; the task itself goes on afterwards.
 DEFAULT_WAIT_TIMEOUT_SECONDS = 600.0
 #: Most HTTP requests one ``AsyncSeedream`` has in flight (API calls; downloads separately). Requests past the cap
@@ -94,9 +92,6 @@ DEFAULT_WAIT_TIMEOUT_SECONDS = 600.0
 #: (4: 5.1 s, 16: 6.6 s for the 1,000 tasks), while over the internet 16 in flight give 80-160 requests/s.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 16
 _TASK_ID_PREFIX = "task-unified-"
-#: Set to 1 by whoever runs a simulator on loopback (the pytest fixtures do) when ``allow_internal_result_hosts``
-#: is not given: result links on internal hosts are otherwise refused.
-ALLOW_INTERNAL_RESULT_HOSTS_ENV = "SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS"
 
 TaskRef = str | ImageGenerationResponse | TaskDetailResponse
 WaitCallback = Callable[[TaskDetailResponse], None]
@@ -137,11 +132,6 @@ class ResumeOutcome:
 
 
 # -- shared pieces ---------------------------------------------------------------------------------------------------
-
-
-def resolve_base_url(base_url: str | None) -> str:
-    """The argument, else ``$SEEDREAM_BASE_URL``, else the real API."""
-    return (base_url or os.environ.get("SEEDREAM_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
 
 def _value(value: object) -> Any:
@@ -338,9 +328,7 @@ class _Core:
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self.download_limits = download_limits or DownloadLimits()
-        if allow_internal_result_hosts is None:
-            allow_internal_result_hosts = os.environ.get(ALLOW_INTERNAL_RESULT_HOSTS_ENV, "") == "1"
-        self.allow_internal_result_hosts = allow_internal_result_hosts
+        self.allow_internal_result_hosts = resolve_allow_internal_result_hosts(allow_internal_result_hosts)
         self._owns_ledger = not isinstance(ledger, Ledger)
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.retry = retry or RetryPolicy()

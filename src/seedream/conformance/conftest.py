@@ -25,9 +25,8 @@ from typing import Any
 
 import pytest
 
+from seedream._settings import API_KEY_ENV
 from seedream.conformance import _reports
-
-API_KEY_ENV = "EVOLINK_API_KEY"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
