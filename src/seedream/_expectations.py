@@ -32,7 +32,7 @@ Intended call sites (a few lines each):
 
 * conformance live mode: ``check_body(...)`` on every body read (task queries
   of ``--task-id``/ledger tasks, error answers), one row per deviation;
-* offline tests: ``seedream._drift_cases`` mutates correct bodies into each
+* offline tests: ``seedream.testing._drift_cases`` mutates correct bodies into each
   drift kind; every one must yield a deviation, no allowed change may.
 """
 
@@ -147,7 +147,7 @@ def profile(operation_id: str, status: int) -> dict[str, Any]:
 
 
 def _example(operation_id: str, status: int) -> Any:
-    from ._spec_cases import response_example
+    from .testing._spec_cases import response_example
 
     return response_example(operation_id, status)
 
@@ -453,7 +453,7 @@ _ABSENT: Final = object()
 
 
 def _response_schema(operation_id: str, status: int) -> Mapping[str, Any] | None:
-    from ._spec_cases import operation
+    from .testing._spec_cases import operation
 
     response = operation(operation_id)[2]["responses"].get(str(status))
     if response is None:

@@ -26,7 +26,7 @@ import jsonschema
 
 from seedream._answers import MAX_ANSWER_BYTES
 from seedream._spec import component_schema
-from seedream._spec_cases import documented_statuses, enum_sites, response_example, success_body
+from seedream.testing._spec_cases import documented_statuses, enum_sites, response_example, success_body
 
 from .helpers import SENTINEL_KEY
 

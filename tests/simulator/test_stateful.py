@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from seedream import _spec
 from seedream.simulator import SimulatorConfig, create_app
-from seedream.simulator._schemathesis import load_schema
+from seedream.testing._schemathesis import load_schema
 
 CONFIG = SimulatorConfig(api_keys=("sk-test",), seed=0, time_scale=1e-6, outbound="none")
 CREATE = "POST /v1/images/generations"
