@@ -32,7 +32,7 @@ def _pytest(session: nox.Session, *args: str) -> None:
 
 @nox.session(python=PYTHON)
 def regenerate(session: nox.Session) -> None:
-    """Bundle the spec, validate it and regenerate generated/seedream_client/ whole."""
+    """Bundle and validate the spec; regenerate generated/seedream_client/ and src/seedream/_sync/ (from _async/)."""
     session.install("-e", ".[regen]")
     session.run("python", "scripts/regenerate.py")
 

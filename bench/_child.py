@@ -92,7 +92,7 @@ def _download(args: dict[str, Any]) -> dict[str, Any]:
     else:
         from seedream_client.models import TaskDetailResponse
 
-        from seedream._workflow import Seedream
+        from seedream._sync._workflow import Seedream
 
         from ._impls import API_KEY
 
@@ -119,8 +119,8 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
     POST, then GET every 3 simulated seconds)."""
     import httpx
 
+    from seedream._async._workflow import AsyncSeedream
     from seedream._polling import PollPolicy
-    from seedream._workflow import AsyncSeedream
 
     from ._impls import API_KEY
     from ._measure import current_rss_bytes, peak_rss_bytes, reset_peak_rss

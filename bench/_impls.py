@@ -128,7 +128,7 @@ def make_openai(base_url: str, handler: Callable[[Any], Any] | None = None) -> I
 
 def make_ours(base_url: str, transport: httpx.BaseTransport | None = None, *, drift_monitor: bool = True) -> Impl:
     """``drift_monitor``: the client's default (every answer judged, seedream._drift), or turned off."""
-    from seedream._client import SeedreamAPI  # issue 3
+    from seedream._sync._api import SeedreamAPI  # issue 3
 
     api = SeedreamAPI(API_KEY, base_url=base_url, transport=transport)
     if not drift_monitor:

@@ -31,7 +31,7 @@ LOW, HIGH = 40.0, 80.0
 
 def figure_4(ctx: Context) -> list[Row]:
     try:
-        from seedream._workflow import AsyncSeedream  # noqa: F401
+        from seedream._async._workflow import AsyncSeedream  # noqa: F401
         from seedream.simulator import SimulatorConfig, run_simulator  # noqa: F401
     except ImportError as exc:
         return [not_measured("4", "1,000 tasks in flight", f"{exc.name or exc} not available yet (issues 4, 6)")]

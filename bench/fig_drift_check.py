@@ -28,7 +28,7 @@ __all__ = ["main", "measure"]
 
 
 def _answers() -> dict[str, tuple[str, int, bytes]]:
-    from seedream._drift_cases import correct_answer
+    from seedream.testing._drift_cases import correct_answer
 
     return {
         "create 200": ("createImageGeneration", 200, correct_answer("createImageGeneration", 200).body),

@@ -99,8 +99,8 @@ async def _simulator_round(
 
     import httpx
 
+    from seedream._async._workflow import AsyncSeedream
     from seedream._polling import PollPolicy
-    from seedream._workflow import AsyncSeedream
 
     from ._impls import API_KEY
 
@@ -162,7 +162,7 @@ def figure_3_simulator(ctx: Context) -> list[Row]:
 
     where = "time-scaled simulator"
     try:
-        from seedream._workflow import AsyncSeedream  # noqa: F401
+        from seedream._async._workflow import AsyncSeedream  # noqa: F401
         from seedream.simulator import SimulatorConfig  # noqa: F401
     except ImportError as exc:
         return [not_measured("3", f"polling over HTTP ({where})", f"{exc.name or exc} not available yet (issues 4, 6)")]

@@ -108,7 +108,7 @@ async def on_simulator(tasks: int, seed: int, n: int, interval: float | None) ->
     """``interval`` None: ``AsyncSeedream.wait``; else fixed polling every ``interval`` seconds."""
     import httpx
 
-    from seedream._workflow import AsyncSeedream
+    from seedream._async._workflow import AsyncSeedream
     from seedream.simulator import ManualClock, SimulatorConfig, create_app
 
     clock = ManualClock()

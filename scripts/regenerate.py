@@ -8,9 +8,11 @@
     stamp a GENERATED header on every file, add the bundled spec as JSON
         (seedream_client/openapi.json: what the runtime and simulator load)
     replace generated/seedream_client/ whole
+    unasync (scripts/unasync.py): src/seedream/_sync/ from the hand-written src/seedream/_async/
 
 ``--check`` regenerates into a temporary tree and compares it with the
-committed files instead: it lists every file that differs and exits 1.
+committed files instead (the sync client with the transform of the async one):
+it lists every file that differs and exits 1.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bundle
+import unasync
 
 sys.path.insert(0, str(bundle.ROOT / "src"))  # the rule package of this tree, not an installed copy
 
@@ -37,7 +40,7 @@ PACKAGE = ROOT / "generated" / "seedream_client"
 TEMPLATES = ROOT / "scripts" / "templates"
 CONFIG = ROOT / "scripts" / "generator-config.yaml"
 
-# Keep in step with pyproject.toml's `regen` dependency group.
+# Keep in step with the `regen` extra of pyproject.toml's [project.optional-dependencies].
 PINNED = {"openapi-python-client": "0.29.1", "ruff": "0.17.6"}
 
 PY_HEADER = (
@@ -150,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the committed output; change nothing")
     args = parser.parse_args(argv)
     _check_pins()
+    sync_files = unasync.expected()  # first: quick, and fails on a substitution that matches nothing
     with tempfile.TemporaryDirectory(prefix="seedream-regen-") as tmp:
         text, package = generate_tree(Path(tmp))
         if args.check:
@@ -160,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 problems += ["generated/seedream_client/" + p for p in _diff(package, PACKAGE)]
             else:
                 problems.append("generated/seedream_client (missing)")
+            problems += unasync.problems(sync_files)
             if problems:
                 print("generated files are out of date with openapi/ and scripts/:", file=sys.stderr)
                 for p in problems:
@@ -174,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(PACKAGE)
         PACKAGE.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(package, PACKAGE)
-    print(f"regenerate: wrote {bundle.BUNDLED.relative_to(ROOT)} and {PACKAGE.relative_to(ROOT)}/")
+    unasync.write(sync_files)
+    print(
+        f"regenerate: wrote {bundle.BUNDLED.relative_to(ROOT)}, {PACKAGE.relative_to(ROOT)}/"
+        f" and {unasync.SYNC_DIR.relative_to(ROOT)}/"
+    )
     return 0
 
 

@@ -45,3 +45,20 @@ def test_public_names_follow_the_submodule_sys_modules_holds_now(monkeypatch: py
     stand_in.ServerError = type("ServerError", (Exception,), {})  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "seedream._errors", stand_in)
     assert seedream.ServerError is stand_in.ServerError  # type: ignore[attr-defined]
+
+
+def test_the_names_type_checkers_see_are_the_names_exported() -> None:
+    # The TYPE_CHECKING imports of seedream/__init__.py repeat _MODULES for mypy and IDEs: each name from its module.
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(seedream.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    seen = {
+        alias.name: (node.module or "")
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname == alias.name
+    }
+    assert seen == seedream._EXPORTS

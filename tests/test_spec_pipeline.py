@@ -7,6 +7,7 @@ valid OpenAPI 3.1 with valid examples, is proven in src/seedream/conformance/tes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ GENERATED = ROOT / "generated" / "seedream_client"
 sys.path.insert(0, str(ROOT / "scripts"))
 import bundle  # noqa: E402
 import regenerate  # noqa: E402
+import unasync  # noqa: E402
 
 
 def test_bundled_spec_is_self_contained() -> None:
@@ -134,7 +136,7 @@ def test_regeneration_is_deterministic(tmp_path: Path) -> None:
 
 
 def _copy_project(dest: Path) -> Path:
-    for part in ("openapi", "scripts", "generated"):
+    for part in ("openapi", "scripts", "generated", "src/seedream/_async", "src/seedream/_sync"):
         shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
@@ -162,6 +164,42 @@ def test_drift_check_fails_on_a_hand_edit_under_generated_and_names_the_file(tmp
     assert result.returncode == 1
     assert "generated/seedream_client/models/task_info.py (differs)" in result.stderr
     assert "generated/seedream_client/extra.py (not generated" in result.stderr
+
+
+def test_drift_check_fails_on_a_hand_edit_of_the_generated_sync_client_and_names_the_file(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    target = project / "src" / "seedream" / "_sync" / "_retry.py"
+    target.write_text(target.read_text(encoding="utf-8").replace("attempt += 1", "attempt += 2"), encoding="utf-8")
+    (project / "src" / "seedream" / "_sync" / "_stray.py").write_text("x = 1\n", encoding="utf-8")
+    result = _check(project)
+    assert result.returncode == 1
+    assert "src/seedream/_sync/_retry.py (differs from the transform of _async/_retry.py)" in result.stderr
+    assert "src/seedream/_sync/_stray.py (no async source" in result.stderr
+
+
+def test_drift_check_fails_when_the_async_source_changed_without_regenerating(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    source = project / "src" / "seedream" / "_async" / "_answers.py"
+    source.write_text(source.read_text(encoding="utf-8").replace("piece: int = 64 * 1024", "piece: int = 1024"))
+    result = _check(project)
+    assert result.returncode == 1
+    assert "src/seedream/_sync/_answers.py (differs" in result.stderr
+
+
+def test_the_committed_sync_client_is_the_transform_of_the_async_source() -> None:
+    files = unasync.expected()
+    assert set(files) == {p.name for p in unasync.ASYNC_DIR.glob("*.py")} - unasync.HAND_WRITTEN
+    assert unasync.problems(files) == []
+    for name, text in files.items():
+        assert text.startswith("# GENERATED FILE - DO NOT EDIT. scripts/unasync.py"), name
+        assert not re.search(r"\basync (def|for|with)\b|\bawait ", text), name
+
+
+def test_unasync_refuses_a_substitution_that_matches_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(unasync, "SUBS", [*unasync.SUBS, ("never_written_anywhere", "x")])
+    monkeypatch.setattr(unasync, "_COMPILED", [*unasync._COMPILED, (unasync.re.compile("never_written_anywhere"), "x")])
+    with pytest.raises(SystemExit, match="never_written_anywhere"):
+        unasync.expected()
 
 
 def test_drift_check_fails_when_a_source_changed_without_regenerating(tmp_path: Path) -> None:

@@ -15,93 +15,101 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = _version("seedream")
 
-if TYPE_CHECKING:
-    from ._batch import BatchReport, read_batch, run_batch
-    from ._client import AsyncSeedreamAPI, SeedreamAPI
-    from ._download import DownloadLimits, DownloadProgress, SavedFile
-    from ._errors import (
-        APIConnectionError,
-        APIError,
-        APIStatusError,
-        APITimeoutError,
-        AuthenticationError,
-        BadRequestError,
-        ConfigurationError,
-        DownloadError,
-        IdempotencyConflictError,
-        InsufficientQuotaError,
-        LedgerError,
-        LinkExpiredError,
-        NotFoundError,
-        PermissionDeniedError,
-        RateLimitError,
-        RequestValidationError,
-        SeedreamError,
-        ServerError,
-        TaskCancelledError,
-        TaskError,
-        TaskFailedError,
-        UnexpectedResponseError,
-        WaitTimeoutError,
+# One statement per module, each name re-exported explicitly (`X as X`): kept so by hand, not by isort.
+# isort: off
+if TYPE_CHECKING:  # the same names, for type checkers
+    from ._answers import raise_for_task_status as raise_for_task_status
+    from ._async._api import AsyncSeedreamAPI as AsyncSeedreamAPI
+    from ._async._workflow import AsyncSeedream as AsyncSeedream
+    from ._batch import BatchReport as BatchReport, read_batch as read_batch, run_batch as run_batch
+    from ._download import (
+        DownloadLimits as DownloadLimits,
+        DownloadProgress as DownloadProgress,
+        SavedFile as SavedFile,
     )
-    from ._ledger import Ledger, LedgerEntry, default_ledger_path
-    from ._polling import PollPolicy
-    from ._preflight import ReferenceImageInfo, preflight_reference_image, preflight_reference_images
-    from ._responses import raise_for_task_status
-    from ._retry import RetryPolicy
-    from ._sheet import collect_images, write_contact_sheet
-    from ._workflow import AsyncSeedream, Generation, ResumeOutcome, Seedream, parse_callback
+    from ._errors import (
+        APIConnectionError as APIConnectionError,
+        APIError as APIError,
+        APIStatusError as APIStatusError,
+        APITimeoutError as APITimeoutError,
+        AuthenticationError as AuthenticationError,
+        BadRequestError as BadRequestError,
+        ConfigurationError as ConfigurationError,
+        DownloadError as DownloadError,
+        IdempotencyConflictError as IdempotencyConflictError,
+        InsufficientQuotaError as InsufficientQuotaError,
+        LedgerError as LedgerError,
+        LinkExpiredError as LinkExpiredError,
+        NotFoundError as NotFoundError,
+        PermissionDeniedError as PermissionDeniedError,
+        RateLimitError as RateLimitError,
+        RequestValidationError as RequestValidationError,
+        SeedreamError as SeedreamError,
+        ServerError as ServerError,
+        TaskCancelledError as TaskCancelledError,
+        TaskError as TaskError,
+        TaskFailedError as TaskFailedError,
+        UnexpectedResponseError as UnexpectedResponseError,
+        WaitTimeoutError as WaitTimeoutError,
+    )
+    from ._ledger import Ledger as Ledger, LedgerEntry as LedgerEntry, default_ledger_path as default_ledger_path
+    from ._polling import PollPolicy as PollPolicy
+    from ._preflight import (
+        ReferenceImageInfo as ReferenceImageInfo,
+        preflight_reference_image as preflight_reference_image,
+        preflight_reference_images as preflight_reference_images,
+    )
+    from ._retry import RetryPolicy as RetryPolicy
+    from ._sheet import collect_images as collect_images, write_contact_sheet as write_contact_sheet
+    from ._sync._api import SeedreamAPI as SeedreamAPI
+    from ._sync._workflow import Seedream as Seedream
+    from ._workflow import Generation as Generation, ResumeOutcome as ResumeOutcome, parse_callback as parse_callback
+# isort: on
 
-# public name -> private module that defines it
-_EXPORTS = {
-    "APIConnectionError": "_errors",
-    "APIError": "_errors",
-    "APIStatusError": "_errors",
-    "APITimeoutError": "_errors",
-    "AsyncSeedream": "_workflow",
-    "AsyncSeedreamAPI": "_client",
-    "AuthenticationError": "_errors",
-    "BadRequestError": "_errors",
-    "BatchReport": "_batch",
-    "ConfigurationError": "_errors",
-    "DownloadError": "_errors",
-    "DownloadLimits": "_download",
-    "DownloadProgress": "_download",
-    "Generation": "_workflow",
-    "IdempotencyConflictError": "_errors",
-    "InsufficientQuotaError": "_errors",
-    "Ledger": "_ledger",
-    "LedgerEntry": "_ledger",
-    "LedgerError": "_errors",
-    "LinkExpiredError": "_errors",
-    "NotFoundError": "_errors",
-    "PermissionDeniedError": "_errors",
-    "PollPolicy": "_polling",
-    "RateLimitError": "_errors",
-    "ReferenceImageInfo": "_preflight",
-    "RequestValidationError": "_errors",
-    "ResumeOutcome": "_workflow",
-    "RetryPolicy": "_retry",
-    "SavedFile": "_download",
-    "Seedream": "_workflow",
-    "SeedreamAPI": "_client",
-    "SeedreamError": "_errors",
-    "ServerError": "_errors",
-    "TaskCancelledError": "_errors",
-    "TaskError": "_errors",
-    "TaskFailedError": "_errors",
-    "UnexpectedResponseError": "_errors",
-    "WaitTimeoutError": "_errors",
-    "collect_images": "_sheet",
-    "default_ledger_path": "_ledger",
-    "parse_callback": "_workflow",
-    "preflight_reference_image": "_preflight",
-    "preflight_reference_images": "_preflight",
-    "raise_for_task_status": "_responses",
-    "read_batch": "_batch",
-    "run_batch": "_batch",
-    "write_contact_sheet": "_sheet",
+# The public names, each once, by the private module that defines it: ``__all__`` and the lazy imports come
+# from here (the TYPE_CHECKING imports above repeat them for type checkers, checked equal by tests/test_public_api.py).
+_MODULES = {
+    "_answers": ("raise_for_task_status",),
+    "_async._api": ("AsyncSeedreamAPI",),
+    "_async._workflow": ("AsyncSeedream",),
+    "_batch": ("BatchReport", "read_batch", "run_batch"),
+    "_download": ("DownloadLimits", "DownloadProgress", "SavedFile"),
+    "_errors": (
+        "APIConnectionError",
+        "APIError",
+        "APIStatusError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ConfigurationError",
+        "DownloadError",
+        "IdempotencyConflictError",
+        "InsufficientQuotaError",
+        "LedgerError",
+        "LinkExpiredError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "RequestValidationError",
+        "SeedreamError",
+        "ServerError",
+        "TaskCancelledError",
+        "TaskError",
+        "TaskFailedError",
+        "UnexpectedResponseError",
+        "WaitTimeoutError",
+    ),
+    "_ledger": ("Ledger", "LedgerEntry", "default_ledger_path"),
+    "_polling": ("PollPolicy",),
+    "_preflight": ("ReferenceImageInfo", "preflight_reference_image", "preflight_reference_images"),
+    "_retry": ("RetryPolicy",),
+    "_sheet": ("collect_images", "write_contact_sheet"),
+    "_sync._api": ("SeedreamAPI",),
+    "_sync._workflow": ("Seedream",),
+    "_workflow": ("Generation", "ResumeOutcome", "parse_callback"),
 }
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
+__all__ = sorted(["__version__", *_EXPORTS])
 
 
 def __getattr__(name: str) -> Any:
@@ -115,55 +123,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
-
-
-__all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AsyncSeedream",
-    "AsyncSeedreamAPI",
-    "AuthenticationError",
-    "BadRequestError",
-    "BatchReport",
-    "ConfigurationError",
-    "DownloadError",
-    "DownloadLimits",
-    "DownloadProgress",
-    "Generation",
-    "IdempotencyConflictError",
-    "InsufficientQuotaError",
-    "Ledger",
-    "LedgerEntry",
-    "LedgerError",
-    "LinkExpiredError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "PollPolicy",
-    "RateLimitError",
-    "ReferenceImageInfo",
-    "RequestValidationError",
-    "ResumeOutcome",
-    "RetryPolicy",
-    "SavedFile",
-    "Seedream",
-    "SeedreamAPI",
-    "SeedreamError",
-    "ServerError",
-    "TaskCancelledError",
-    "TaskError",
-    "TaskFailedError",
-    "UnexpectedResponseError",
-    "WaitTimeoutError",
-    "__version__",
-    "collect_images",
-    "default_ledger_path",
-    "parse_callback",
-    "preflight_reference_image",
-    "preflight_reference_images",
-    "raise_for_task_status",
-    "read_batch",
-    "run_batch",
-    "write_contact_sheet",
-]

@@ -80,8 +80,8 @@ from ._errors import (
 from ._ledger import BatchLineRecord, LedgerEntry, TaskState
 
 if TYPE_CHECKING:
+    from ._async._workflow import AsyncSeedream
     from ._client import _Base
-    from ._workflow import AsyncSeedream
 
 __all__ = [
     "BATCH_PARAMETERS",

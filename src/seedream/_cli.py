@@ -45,8 +45,8 @@ from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import Unset
 from typer.core import TyperCommand, TyperGroup
 
+from ._async._workflow import AsyncSeedream
 from ._batch import DEFAULT_CREDITS_PER_IMAGE
-from ._client import API_KEY_ENV
 from ._download import DownloadProgress, SavedFile
 from ._drift import DriftRecord
 from ._errors import (
@@ -64,7 +64,9 @@ from ._ledger import Ledger, LedgerEntry
 from ._polling import PollPolicy
 from ._redaction import RedactingFilter, redact
 from ._rules import parse_wxh
-from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, AsyncSeedream, ResumeOutcome, Seedream
+from ._settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, LEDGER_ENV
+from ._sync._workflow import Seedream
+from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, ResumeOutcome
 
 if TYPE_CHECKING:
     from ._batch import BatchEstimate, BatchProgress, BatchReport
@@ -115,11 +117,11 @@ app.add_typer(ledger_app, name="ledger")
 
 BaseUrl = Annotated[
     str | None,
-    typer.Option("--base-url", envvar="SEEDREAM_BASE_URL", help="API base URL [default: https://api.evolink.ai]"),
+    typer.Option("--base-url", envvar=BASE_URL_ENV, help=f"API base URL [default: {DEFAULT_BASE_URL}]"),
 ]
 LedgerPath = Annotated[
     Path | None,
-    typer.Option("--ledger", envvar="SEEDREAM_LEDGER", help="Ledger file [default: in the user data directory]"),
+    typer.Option("--ledger", envvar=LEDGER_ENV, help="Ledger file [default: in the user data directory]"),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every request decision to stderr (DEBUG).")]
@@ -731,7 +733,7 @@ def batch_command(
     target = out or file.with_name(file.stem + "-images")
     with _reported(output, posting=True):
         # A dry run sends nothing, so it needs no key; the placeholder never leaves the process.
-        key = None if os.environ.get("EVOLINK_API_KEY") or not dry_run else "dry-run-sends-nothing"
+        key = None if os.environ.get(API_KEY_ENV) or not dry_run else "dry-run-sends-nothing"
         polling = PollPolicy().scaled(poll_scale) if poll_scale != 1.0 else None
         client = AsyncSeedream(key, base_url=base_url, ledger=ledger, polling=polling)
 

@@ -1,4 +1,4 @@
-"""``SeedreamAPI`` / ``AsyncSeedreamAPI``: the guarded, single-attempt client.
+"""The guarded, single-attempt client (``SeedreamAPI`` / ``AsyncSeedreamAPI``): what both share.
 
 One exchange per call, no retries: retrying, waiting for a task and
 downloading live in the high-level ``Seedream`` client (``_retry``,
@@ -19,28 +19,30 @@ guarantees that
 - every answer becomes a generated model or an exception of the one tree
   (``_errors``); transport failures say whether the request can have left.
 
-The sync and async classes share everything but the line that does I/O.
+The sync and async classes share everything but the lines that do I/O (``_Base`` here);
+those are written once, in ``seedream/_async/_api.py``, and generated into ``seedream/_sync/_api.py``.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import os
 import platform
-import re
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from seedream_client.models import ImageGenerationRequestModel, ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import quote_segment
 
-from ._deadline import Deadline, bound_sockets
+from ._answers import (
+    ACCEPT_ENCODING,
+    parse_create_response,
+    parse_task_response,
+)
+from ._deadline import Deadline
 from ._drift import CREATE, TASK, DriftMonitor
 from ._errors import (
     APIConnectionError,
@@ -50,42 +52,20 @@ from ._errors import (
     error_for_status,
 )
 from ._redaction import register_secret, scrub_exception
-from ._responses import (
-    ACCEPT_ENCODING,
-    MAX_ANSWER_BYTES,
-    aread_answer,
-    parse_create_response,
-    parse_task_response,
-    read_answer,
-)
 from ._rules import validate_request
+from ._settings import DEFAULT_TIMEOUT, resolve_base_url, resolve_key, resolve_timeout, total_seconds
 
 __all__ = [
-    "API_KEY_ENV",
-    "BASE_URL_ENV",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_CALL_TIMEOUT_SECONDS",
-    "DEFAULT_TIMEOUT",
-    "AsyncSeedreamAPI",
-    "SeedreamAPI",
+    "USER_AGENT",
     "TimeoutLike",
 ]
 
-API_KEY_ENV = "EVOLINK_API_KEY"
-BASE_URL_ENV = "SEEDREAM_BASE_URL"
-DEFAULT_BASE_URL = "https://api.evolink.ai"
-# Connect short (a dead host should fail fast); read long enough for the API's
-# slowest documented answer with room to spare (creating a task returns at once).
-DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-#: Bound of a whole call when the timeout given sets no phase at all (``httpx.Timeout(None)``): never infinite.
-DEFAULT_CALL_TIMEOUT_SECONDS = 120.0
 CREATE_PATH = "/v1/images/generations"
 TASK_PATH = "/v1/tasks/"
 
 TimeoutLike = float | httpx.Timeout
 
 _MODEL = ImageGenerationRequestModel.DOUBAO_SEEDREAM_5_0_LITE.value
-_KEY_SHAPE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else cannot travel in a header
 
 
 def _package_version() -> str:
@@ -111,52 +91,6 @@ class _Secret:
 
     def __repr__(self) -> str:
         return "'***'"
-
-
-def _resolve_key(api_key: str | None) -> str:
-    key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-    if key is None or key == "":
-        raise ConfigurationError(f"no API key: pass api_key=... or set {API_KEY_ENV}")
-    if not isinstance(key, str):
-        raise ConfigurationError(f"api_key must be a string, got {type(key).__name__}")
-    if key.lower().startswith("bearer "):
-        raise ConfigurationError("api_key starts with 'Bearer ': pass the key alone, the client adds the prefix")
-    if not _KEY_SHAPE.fullmatch(key):
-        raise ConfigurationError(
-            "api_key must be printable ASCII without spaces or line breaks (the value is not shown)"
-        )
-    return key
-
-
-def _resolve_base_url(base_url: str | None) -> str:
-    url = base_url if base_url is not None else (os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-    if not isinstance(url, str):
-        raise ConfigurationError(f"base_url must be a string, got {type(url).__name__}")
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise ConfigurationError(f"base_url {url!r} is not a URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"base_url {url!r} must be an absolute http(s) URL")
-    if parsed.query or parsed.fragment:
-        raise ConfigurationError(f"base_url {url!r} must not carry a query or fragment")
-    return url.rstrip("/")
-
-
-def _timeout(value: object, what: str) -> httpx.Timeout:
-    if isinstance(value, httpx.Timeout):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value) or value <= 0:
-            raise ConfigurationError(f"{what} must be a positive number of seconds, got {value!r}")
-        return httpx.Timeout(float(value))
-    raise ConfigurationError(f"{what} must be seconds (a number) or an httpx.Timeout, got {type(value).__name__}")
-
-
-def _total_seconds(timeout: httpx.Timeout) -> float:
-    """The bound of a whole call: its longest phase (a number ``t`` sets every phase to ``t``)."""
-    phases = [value for value in timeout.as_dict().values() if value is not None]
-    return max(phases) if phases else DEFAULT_CALL_TIMEOUT_SECONDS
 
 
 def _plain(value: Any) -> Any:
@@ -191,13 +125,13 @@ class _Base:
         allow_internal_callbacks: bool,
         max_answer_bytes: int,
     ) -> None:
-        key = _resolve_key(api_key)
+        key = resolve_key(api_key)
         self._key = _Secret(key)
         register_secret(key)  # from now on no exception, log record, ledger row or CLI line of this process shows it
-        self.base_url = _resolve_base_url(base_url)
-        self.timeout = DEFAULT_TIMEOUT if timeout is None else _timeout(timeout, "timeout")
+        self.base_url = resolve_base_url(base_url)
+        self.timeout = DEFAULT_TIMEOUT if timeout is None else resolve_timeout(timeout, "timeout")
         self._timeout_ext = self.timeout.as_dict()
-        self._total = _total_seconds(self.timeout)
+        self._total = total_seconds(self.timeout)
         if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) or max_answer_bytes < 1:
             raise ConfigurationError(f"max_answer_bytes must be a positive integer, got {max_answer_bytes!r}")
         self.max_answer_bytes = max_answer_bytes
@@ -209,7 +143,7 @@ class _Base:
                 "Authorization": f"Bearer {key}",
                 "User-Agent": USER_AGENT,
                 "Accept": "application/json",
-                "Accept-Encoding": ACCEPT_ENCODING,  # what _responses decodes (httpx adds br/zstd when installed)
+                "Accept-Encoding": ACCEPT_ENCODING,  # what _answers decodes (httpx adds br/zstd when installed)
             }
         )
         self._own = True
@@ -308,8 +242,8 @@ class _Base:
         if timeout is None:
             phases, total, what = self._timeout_ext, self._total, "the client's timeout"
         else:
-            given = _timeout(timeout, "timeout")
-            phases, total, what = given.as_dict(), _total_seconds(given), "timeout="
+            given = resolve_timeout(timeout, "timeout")
+            phases, total, what = given.as_dict(), total_seconds(given), "timeout="
         deadline = Deadline(total, what)
         return deadline, {"timeout": deadline.timeouts(phases)}
 
@@ -402,239 +336,3 @@ class _Base:
             request=request,
             request_sent=True,
         )
-
-
-class SeedreamAPI(_Base):
-    """Guarded single-attempt client (sync). No retries here: see the high-level ``Seedream`` client.
-
-    ``api_key`` falls back to ``EVOLINK_API_KEY``; ``base_url`` to
-    ``SEEDREAM_BASE_URL``, then ``https://api.evolink.ai``. ``timeout`` (seconds
-    or ``httpx.Timeout``) applies to every request, whichever httpx client
-    sends it; each call can override it. Pass ``http_client`` to use your own
-    ``httpx.Client`` (it is not closed by :meth:`close`; the key is added per
-    request, never stored in its headers, and the client's own ``auth`` is not
-    applied to our requests) or ``transport`` for ours.
-    ``allow_internal_callbacks`` is for tests against a local simulator only.
-    """
-
-    _http: httpx.Client
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: TimeoutLike | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        allow_internal_callbacks: bool = False,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-    ) -> None:
-        super().__init__(api_key, base_url, timeout, allow_internal_callbacks, max_answer_bytes)
-        if http_client is not None:
-            if transport is not None:
-                raise ConfigurationError("pass http_client or transport, not both")
-            if not isinstance(http_client, httpx.Client):
-                raise ConfigurationError(f"http_client must be an httpx.Client, got {type(http_client).__name__}")
-            self._http = http_client
-        else:
-            self._http = httpx.Client(
-                transport=transport, timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-            )
-            bound_sockets(self._http)
-        self._adopt(own=http_client is None)
-
-    @property
-    def http_client(self) -> httpx.Client:
-        """The httpx client in use (its headers never hold the key, so it can fetch other hosts safely)."""
-        return self._http
-
-    def create_generation(
-        self,
-        prompt: str,
-        *,
-        n: int | None = None,
-        size: str | None = None,
-        quality: str | None = None,
-        image_urls: Sequence[str] | None = None,
-        output_format: str | None = None,
-        web_search: bool = False,
-        callback_url: str | None = None,
-        prompt_priority: str | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: TimeoutLike | None = None,
-    ) -> ImageGenerationResponse:
-        """Create a generation task (one POST; each one pre-charges credits for ``n`` images)."""
-        body = self.build_body(
-            prompt,
-            n=n,
-            size=size,
-            quality=quality,
-            image_urls=image_urls,
-            output_format=output_format,
-            web_search=web_search,
-            callback_url=callback_url,
-            prompt_priority=prompt_priority,
-            extra_body=extra_body,
-        )
-        return self._post_create(_encode(body), timeout)
-
-    def create_generation_from_body(
-        self, body: Mapping[str, Any], *, timeout: TimeoutLike | None = None
-    ) -> ImageGenerationResponse:
-        """Create a task from a wire-form body (e.g. one :meth:`build_body` made earlier), checked again first."""
-        return self._post_create(self._checked(body), timeout)
-
-    def _post_create(self, content: bytes, timeout: TimeoutLike | None) -> ImageGenerationResponse:
-        deadline, extensions = self._deadline(timeout)
-        request = self._create_request(content, extensions)
-        response, body, over = self._exchange(request, deadline)
-        return self._created(response, body, over)
-
-    def get_task(self, task_id: str, *, timeout: TimeoutLike | None = None) -> TaskDetailResponse:
-        """The task as it stands (one GET). A ``failed`` task is returned, not raised: see ``raise_for_task_status``."""
-        deadline, extensions = self._deadline(timeout)
-        request = self._task_request(task_id, extensions)
-        response, body, over = self._exchange(request, deadline)
-        return self._task(response, body, over)
-
-    def _exchange(self, request: httpx.Request, deadline: Deadline) -> tuple[httpx.Response, bytes, bool]:
-        """Send, stream the answer within ``deadline``; the response, its decoded (capped) body, whether over."""
-        token = deadline.enter()
-        try:
-            response = self._http.send(request, auth=None, stream=True)
-            try:
-                body, over = read_answer(response, deadline, self.max_answer_bytes)
-            finally:
-                response.close()
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc, request, deadline) from exc
-        finally:
-            deadline.leave(token)
-        return response, body, over
-
-    def close(self) -> None:
-        """Close the httpx client if this object created it."""
-        if self._own:
-            self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class AsyncSeedreamAPI(_Base):
-    """The async twin of :class:`SeedreamAPI`: same arguments and methods, awaited."""
-
-    _http: httpx.AsyncClient
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: TimeoutLike | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        allow_internal_callbacks: bool = False,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-    ) -> None:
-        super().__init__(api_key, base_url, timeout, allow_internal_callbacks, max_answer_bytes)
-        if http_client is not None:
-            if transport is not None:
-                raise ConfigurationError("pass http_client or transport, not both")
-            if not isinstance(http_client, httpx.AsyncClient):
-                raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
-            self._http = http_client
-        else:
-            self._http = httpx.AsyncClient(
-                transport=transport, timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-            )
-            bound_sockets(self._http)
-        self._adopt(own=http_client is None)
-
-    @property
-    def http_client(self) -> httpx.AsyncClient:
-        """The httpx client in use (its headers never hold the key, so it can fetch other hosts safely)."""
-        return self._http
-
-    async def create_generation(
-        self,
-        prompt: str,
-        *,
-        n: int | None = None,
-        size: str | None = None,
-        quality: str | None = None,
-        image_urls: Sequence[str] | None = None,
-        output_format: str | None = None,
-        web_search: bool = False,
-        callback_url: str | None = None,
-        prompt_priority: str | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: TimeoutLike | None = None,
-    ) -> ImageGenerationResponse:
-        """Create a generation task (one POST; each one pre-charges credits for ``n`` images)."""
-        body = self.build_body(
-            prompt,
-            n=n,
-            size=size,
-            quality=quality,
-            image_urls=image_urls,
-            output_format=output_format,
-            web_search=web_search,
-            callback_url=callback_url,
-            prompt_priority=prompt_priority,
-            extra_body=extra_body,
-        )
-        return await self._post_create(_encode(body), timeout)
-
-    async def create_generation_from_body(
-        self, body: Mapping[str, Any], *, timeout: TimeoutLike | None = None
-    ) -> ImageGenerationResponse:
-        """Create a task from a wire-form body, checked again first."""
-        return await self._post_create(self._checked(body), timeout)
-
-    async def _post_create(self, content: bytes, timeout: TimeoutLike | None) -> ImageGenerationResponse:
-        deadline, extensions = self._deadline(timeout)
-        request = self._create_request(content, extensions)
-        response, body, over = await self._exchange(request, deadline)
-        return self._created(response, body, over)
-
-    async def get_task(self, task_id: str, *, timeout: TimeoutLike | None = None) -> TaskDetailResponse:
-        """The task as it stands (one GET). A ``failed`` task is returned, not raised."""
-        deadline, extensions = self._deadline(timeout)
-        request = self._task_request(task_id, extensions)
-        response, body, over = await self._exchange(request, deadline)
-        return self._task(response, body, over)
-
-    async def _exchange(self, request: httpx.Request, deadline: Deadline) -> tuple[httpx.Response, bytes, bool]:
-        """Send, stream the answer within ``deadline``; the response, its decoded (capped) body, whether over."""
-        token = deadline.enter()
-        try:
-            response = await self._http.send(request, auth=None, stream=True)
-            try:
-                body, over = await aread_answer(response, deadline, self.max_answer_bytes)
-            finally:
-                await response.aclose()
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc, request, deadline) from exc
-        finally:
-            deadline.leave(token)
-        return response, body, over
-
-    async def close(self) -> None:
-        """Close the httpx client if this object created it."""
-        if self._own:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()

@@ -29,10 +29,8 @@ into :class:`APITimeoutError` naming the deadline.
 from __future__ import annotations
 
 import contextvars
-import ssl
 import time
-import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import httpcore
 import httpx
@@ -126,112 +124,6 @@ class ThroughputDeadline(Deadline):
         return super().describe()
 
 
-def _left(timeout: float | None, timeout_error: type[Exception]) -> float | None:
-    deadline = _CURRENT.get()
-    if deadline is None:
-        return timeout
-    if deadline.expired():
-        raise timeout_error(f"{deadline.describe()} passed")
-    return deadline.clamp(timeout)
-
-
-# -- socket operations bounded by the current deadline (httpcore's network backend API) ------------------------------
-
-
-class _Stream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._inner.get_extra_info(info)
-
-
-class _Backend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout = _left(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout), socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout))
-        return _AsyncStream(inner)
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._inner.get_extra_info(info)
-
-
-class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = _left(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = _left(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 def bound_sockets(client: httpx.Client | httpx.AsyncClient) -> None:
     """Bound every socket operation of ``client`` (one we built) by the current :class:`Deadline`.
 
@@ -240,13 +132,16 @@ def bound_sockets(client: httpx.Client | httpx.AsyncClient) -> None:
     pool (``MockTransport``, a caller's own) is left as it is. Covered by ``tests/reliability/test_hostile_peers.py``
     against servers that drip headers and bodies.
     """
+    from ._async._sockets import AsyncBoundBackend  # imported here: they build on this module
+    from ._sync._sockets import BoundBackend
+
     transports: list[object] = [client._transport, *client._mounts.values()]
     for transport in transports:
         pool = getattr(transport, "_pool", None)
         backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, (_Backend, _AsyncBackend)):
+        if isinstance(backend, (BoundBackend, AsyncBoundBackend)):
             continue
         if isinstance(backend, httpcore.NetworkBackend):
-            pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
+            pool._network_backend = BoundBackend(backend)  # type: ignore[union-attr]
         elif isinstance(backend, httpcore.AsyncNetworkBackend):
-            pool._network_backend = _AsyncBackend(backend)  # type: ignore[union-attr]
+            pool._network_backend = AsyncBoundBackend(backend)  # type: ignore[union-attr]

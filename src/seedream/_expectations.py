@@ -7,7 +7,7 @@ below states what the vendor's own examples always carry (``id`` shaped
 ``object``, ``type``, ``progress``; ``results`` of URIs once ``completed``, ``error`` with
 ``code`` and ``message`` once ``failed``; ``code``, ``message`` and the
 documented ``type`` in every error envelope). It is kept apart from the
-client's tolerant parsing (``_responses.py``), which must keep working when
+client's tolerant parsing (``_answers.py``), which must keep working when
 the API drifts: this module *reports* drift, it never rejects an answer.
 
 :func:`check_body` judges one answer against both, in one pass, on a cheap
@@ -32,7 +32,7 @@ Intended call sites (a few lines each):
 
 * conformance live mode: ``check_body(...)`` on every body read (task queries
   of ``--task-id``/ledger tasks, error answers), one row per deviation;
-* offline tests: ``seedream._drift_cases`` mutates correct bodies into each
+* offline tests: ``seedream.testing._drift_cases`` mutates correct bodies into each
   drift kind; every one must yield a deviation, no allowed change may.
 """
 
@@ -185,7 +185,7 @@ def profile(operation_id: str, status: int) -> dict[str, Any]:
 
 
 def _example(operation_id: str, status: int) -> Any:
-    from ._spec_cases import response_example
+    from .testing._spec_cases import response_example
 
     return response_example(operation_id, status)
 
@@ -491,7 +491,7 @@ _ABSENT: Final = object()
 
 
 def _response_schema(operation_id: str, status: int) -> Mapping[str, Any] | None:
-    from ._spec_cases import operation
+    from .testing._spec_cases import operation
 
     response = operation(operation_id)[2]["responses"].get(str(status))
     if response is None:

@@ -74,6 +74,7 @@ from ._download import SavedFile
 from ._drift import DriftRecord
 from ._errors import LedgerError
 from ._redaction import cut, redact
+from ._settings import LEDGER_ENV
 
 try:  # POSIX: the journal is locked while appended to and while replayed
     import fcntl
@@ -99,7 +100,6 @@ __all__ = [
 ]
 
 #: Environment variable naming the ledger file.
-LEDGER_ENV = "SEEDREAM_LEDGER"
 #: How long result links live after the task completes.
 LINK_LIFETIME_SECONDS = 24 * 3600
 #: How long one attempt waits for another process's write lock.

@@ -2,7 +2,7 @@
 
 The guarded client makes exactly one attempt; this module decides about the
 next one. The policy is a handful of named constants and one short decision
-ladder (:func:`decide`), shared by the sync and async runners:
+ladder (:func:`decide`), applied by the one runner (``_async/_retry.py``, generated into ``_sync/``):
 
 1. attempts exhausted                       -> give up
 2. 429 with ``Retry-After`` above the cap   -> give up (retrying sooner than asked is futile)
@@ -27,13 +27,10 @@ the key. ``sleep``, ``clock`` and ``rng`` are injectable for tests.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal
 
 from ._errors import APIConnectionError, APIStatusError, RateLimitError
 
@@ -44,10 +41,9 @@ __all__ = [
     "MAX_ATTEMPTS",
     "RETRY_AFTER_CAP_SECONDS",
     "Decision",
+    "Method",
     "RetryPolicy",
-    "acall_with_retries",
     "backoff_delay",
-    "call_with_retries",
     "decide",
 ]
 
@@ -65,7 +61,6 @@ JITTER_FRACTION = 0.5
 RETRY_AFTER_CAP_SECONDS = 30.0
 
 Method = Literal["GET", "POST"]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -169,60 +164,3 @@ def _log(operation: str, attempt: int, error: BaseException, decision: Decision)
         verdict,
         decision.reason,
     )
-
-
-def call_with_retries(
-    call: Callable[[], T],
-    *,
-    method: Method,
-    operation: str,
-    policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    rng: random.Random | None = None,
-    deadline: float | None = None,
-) -> T:
-    """Run ``call`` until it succeeds or :func:`decide` gives up; then its last error propagates.
-
-    ``deadline`` is a ``clock()`` value after which no retry is started.
-    """
-    rng = rng or random.Random()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return call()
-        except (APIStatusError, APIConnectionError) as error:
-            remaining = None if deadline is None else deadline - clock()
-            decision = decide(error, method=method, attempt=attempt, policy=policy, rng=rng, remaining=remaining)
-            _log(operation, attempt, error, decision)
-            if not decision.retry:
-                raise
-        sleep(decision.delay)
-
-
-async def acall_with_retries(
-    call: Callable[[], Awaitable[T]],
-    *,
-    method: Method,
-    operation: str,
-    policy: RetryPolicy,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    rng: random.Random | None = None,
-    deadline: float | None = None,
-) -> T:
-    """The async twin of :func:`call_with_retries`."""
-    rng = rng or random.Random()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return await call()
-        except (APIStatusError, APIConnectionError) as error:
-            remaining = None if deadline is None else deadline - clock()
-            decision = decide(error, method=method, attempt=attempt, policy=policy, rng=rng, remaining=remaining)
-            _log(operation, attempt, error, decision)
-            if not decision.retry:
-                raise
-        await sleep(decision.delay)

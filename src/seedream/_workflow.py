@@ -17,52 +17,44 @@
 * ``confirm_callback(body)``: parse a callback body, then re-fetch the task by
   id and return what the API says (callbacks carry no signature).
 
-Everything below the public names is shared by the twins: the loops differ
-only in ``await``, and in where ledger writes run (the async client hands
-them to the ledger's writer thread, and caps its HTTP requests in flight:
-see :class:`AsyncSeedream`).
+This module holds what both clients share (the ledger bookkeeping of
+:class:`_Core`, the wait plan, parsing callbacks). The clients themselves are
+one code: :class:`AsyncSeedream` is written in ``seedream/_async/_workflow.py``
+and :class:`Seedream` generated from it into ``seedream/_sync/`` by
+``scripts/unasync.py``; where ledger writes run (the async client hands them
+to the ledger's writer thread), sleeping and the cap on requests in flight
+come from each side's ``_primitives``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import inspect
 import json
 import logging
 import os
 import random
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import Unset
 
-from ._deadline import bound_sockets
+from ._answers import ACCEPT_ENCODING
 from ._download import (
-    MAX_IMAGE_BYTES,
     DownloadLimits,
     DownloadProgress,
     SavedFile,
-    adownload_image,
-    download_image,
-    ensure_directory,
-    remove_partials,
     sha256_of,
 )
 from ._drift import DriftMonitor, DriftRecord, describe
 from ._errors import (
     APIConnectionError,
     APIStatusError,
-    APITimeoutError,
-    ConfigurationError,
     DownloadError,
     LedgerError,
     LinkExpiredError,
@@ -78,29 +70,21 @@ from ._errors import (
 from ._ledger import Ledger, LedgerEntry, TaskState
 from ._polling import PollPolicy, PollScheduler
 from ._redaction import cut
-from ._responses import ACCEPT_ENCODING
-from ._retry import RetryPolicy, acall_with_retries, call_with_retries
+from ._retry import RetryPolicy
 from ._rules import MAX_TOTAL_IMAGES, generated_image_count, is_retryable_task_code
-
-if TYPE_CHECKING:
-    from ._client import AsyncSeedreamAPI, SeedreamAPI
+from ._settings import resolve_allow_internal_result_hosts, resolve_base_url
 
 __all__ = [
-    "ALLOW_INTERNAL_RESULT_HOSTS_ENV",
-    "DEFAULT_BASE_URL",
     "DEFAULT_MAX_CONCURRENT_REQUESTS",
     "DEFAULT_WAIT_TIMEOUT_SECONDS",
-    "AsyncSeedream",
     "Generation",
     "ResumeOutcome",
-    "Seedream",
     "parse_callback",
 ]
 
 logger = logging.getLogger("seedream.workflow")
 T = TypeVar("T")
 
-DEFAULT_BASE_URL = "https://api.evolink.ai"
 #: How long ``wait`` waits by default; the task itself goes on afterwards.
 DEFAULT_WAIT_TIMEOUT_SECONDS = 600.0
 #: Most HTTP requests one ``AsyncSeedream`` has in flight (API calls; downloads separately). Requests past the cap
@@ -111,9 +95,6 @@ DEFAULT_WAIT_TIMEOUT_SECONDS = 600.0
 #: (4: 5.1 s, 16: 6.6 s for the 1,000 tasks), while over the internet 16 in flight give 80-160 requests/s.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 16
 _TASK_ID_PREFIX = "task-unified-"
-#: Set to 1 by whoever runs a simulator on loopback (the pytest fixtures do) when ``allow_internal_result_hosts``
-#: is not given: result links on internal hosts are otherwise refused.
-ALLOW_INTERNAL_RESULT_HOSTS_ENV = "SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS"
 
 TaskRef = str | ImageGenerationResponse | TaskDetailResponse
 WaitCallback = Callable[[TaskDetailResponse], None]
@@ -154,11 +135,6 @@ class ResumeOutcome:
 
 
 # -- shared pieces ---------------------------------------------------------------------------------------------------
-
-
-def resolve_base_url(base_url: str | None) -> str:
-    """The argument, else ``$SEEDREAM_BASE_URL``, else the real API."""
-    return (base_url or os.environ.get("SEEDREAM_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
 
 def _value(value: object) -> Any:
@@ -369,9 +345,7 @@ class _Core:
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self.download_limits = download_limits or DownloadLimits()
-        if allow_internal_result_hosts is None:
-            allow_internal_result_hosts = os.environ.get(ALLOW_INTERNAL_RESULT_HOSTS_ENV, "") == "1"
-        self.allow_internal_result_hosts = allow_internal_result_hosts
+        self.allow_internal_result_hosts = resolve_allow_internal_result_hosts(allow_internal_result_hosts)
         self._owns_ledger = not isinstance(ledger, Ledger)
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.retry = retry or RetryPolicy()
@@ -417,139 +391,10 @@ class _Core:
         if self._owns_ledger:
             self.ledger.close()
 
-    # Each ledger write comes twice: ``record_*`` writes on the caller's thread (sync client); ``arecord_*`` hands
-    # it to the ledger's writer thread (async client: no fsync on the event loop, concurrent writes share a commit).
-
-    def record_intent(
-        self, body: Mapping[str, Any], directory: str | os.PathLike[str] | None, local_id: str | None = None
-    ) -> str:
-        return self.ledger.record_intent(base_url=self.base_url, params=body, directory=directory, local_id=local_id)
-
-    async def arecord_intent(
-        self, body: Mapping[str, Any], directory: str | os.PathLike[str] | None, local_id: str | None = None
-    ) -> str:
-        local_id = local_id or uuid.uuid4().hex
-        try:
-            await self.ledger.awrite(
-                self.ledger.record_intent, base_url=self.base_url, params=body, directory=directory, local_id=local_id
-            )
-        except asyncio.CancelledError:
-            # The intent is written all the same (handed-over writes always run); the POST never left.
-            with contextlib.suppress(LedgerError):  # closed meanwhile: the row stays `intent` (reported unconfirmed)
-                self.ledger.defer(
-                    self.ledger.record_submit_failed,
-                    local_id,
-                    may_exist=False,
-                    error="cancelled before the request left",
-                )
-            raise
-        return local_id
-
-    def record_response(self, local_id: str, response: ImageGenerationResponse) -> str:
-        task_id = self._response_id(response)
-        if task_id is None:
-            self.ledger.record_submit_failed(local_id, may_exist=True, error=f"the {_NO_TASK_ID}")
-            raise UnexpectedResponseError(f"the generation {_NO_TASK_ID}", status=200)
-        created = _value(response.created)
-        try:
-            recorded = self.ledger.record_submitted(
-                local_id,
-                task_id=task_id,
-                status=_status(response),
-                created=created if isinstance(created, int) else None,
-                estimated_time=_estimate(response),
-            )
-        except LedgerError as error:
-            raise _unrecorded(task_id, error) from error
-        if recorded is False:
-            raise _duplicate(task_id)
-        self._submitted[task_id] = self.clock()
-        return task_id
-
-    async def arecord_response(self, local_id: str, response: ImageGenerationResponse) -> str:
-        task_id = self._response_id(response)
-        if task_id is None:
-            await self.ledger.awrite(
-                self.ledger.record_submit_failed, local_id, may_exist=True, error=f"the {_NO_TASK_ID}"
-            )
-            raise UnexpectedResponseError(f"the generation {_NO_TASK_ID}", status=200)
-        created = _value(response.created)
-        try:
-            recorded = await self.ledger.awrite(
-                self.ledger.record_submitted,
-                local_id,
-                task_id=task_id,
-                status=_status(response),
-                created=created if isinstance(created, int) else None,
-                estimated_time=_estimate(response),
-            )
-        except LedgerError as error:
-            raise _unrecorded(task_id, error) from error
-        if recorded is False:
-            raise _duplicate(task_id)
-        self._submitted[task_id] = self.clock()
-        return task_id
-
     @staticmethod
     def _response_id(response: ImageGenerationResponse) -> str | None:
         task_id = _value(response.id)
         return task_id if isinstance(task_id, str) and task_id else None
-
-    def record_submit_failure(self, local_id: str, error: BaseException) -> None:
-        """The POST failed. An unusable answer that still carried a good task id: the id is recorded first."""
-        text = f"{type(error).__name__}: {error}"
-        task_id = _answer_id(error)
-        if task_id is not None:
-            try:
-                recorded = self.ledger.record_submitted(
-                    local_id, task_id=task_id, status=None, created=None, estimated_time=None, note=text
-                )
-            except LedgerError as ledger_error:
-                raise _unrecorded(task_id, ledger_error) from error
-            if recorded:
-                self._submitted[task_id] = self.clock()
-            return
-        may_exist = _may_exist(error)
-        self.ledger.record_submit_failed(local_id, may_exist=may_exist, error=text)
-        _log_submit_failure(may_exist, error)
-
-    async def arecord_submit_failure(self, local_id: str, error: BaseException) -> None:
-        text = f"{type(error).__name__}: {error}"
-        task_id = _answer_id(error)
-        if task_id is not None:
-            try:
-                recorded = await self.ledger.awrite(
-                    self.ledger.record_submitted,
-                    local_id,
-                    task_id=task_id,
-                    status=None,
-                    created=None,
-                    estimated_time=None,
-                    note=text,
-                )
-            except LedgerError as ledger_error:
-                raise _unrecorded(task_id, ledger_error) from error
-            if recorded:
-                self._submitted[task_id] = self.clock()
-            return
-        may_exist = _may_exist(error)
-        await self.ledger.awrite(self.ledger.record_submit_failed, local_id, may_exist=may_exist, error=text)
-        _log_submit_failure(may_exist, error)
-
-    def record_detail(self, detail: TaskDetailResponse, asked: str | None = None) -> None:
-        """What a query said about ``asked``; an answer about another task is refused before anything is written."""
-        task_id = _value(detail.id) if asked is None else asked
-        if asked is not None and (foreign := _foreign(asked, detail)) is not None:
-            raise foreign
-        if isinstance(task_id, str):
-            self.ledger.record_task(task_id, **self._detail_fields(detail))
-
-    async def arecord_detail(self, detail: TaskDetailResponse, asked: str | None = None) -> None:
-        task_id = _value(detail.id) if asked is None else asked
-        if asked is not None and (foreign := _foreign(asked, detail)) is not None:
-            raise foreign
-        if isinstance(task_id, str):
-            await self.ledger.awrite(self.ledger.record_task, task_id, **self._detail_fields(detail))
 
     def _detail_fields(self, detail: TaskDetailResponse) -> dict[str, Any]:
         error = _value(detail.error)
@@ -714,592 +559,6 @@ _BUILD_KEYS = (
     "prompt_priority",
     "extra_body",
 )
-
-
-# -- sync ------------------------------------------------------------------------------------------------------------
-
-
-class Seedream:
-    """High-level synchronous client (see the module docstring).
-
-    ``api_key``: argument or ``$EVOLINK_API_KEY``. ``base_url``: argument,
-    ``$SEEDREAM_BASE_URL`` or the real API. ``ledger``: a :class:`Ledger`, a
-    path, or None for the default location. ``transport``/``http_client`` go
-    to the guarded client; ``download_transport`` to the (key-less) download
-    client. ``polling`` sets the poll schedule (``PollPolicy().scaled(0.1)``
-    for a simulator running at ``time_scale=0.1``). ``sleep``,
-    ``clock`` (monotonic) and ``rng`` are injectable for tests. ``api``
-    replaces the guarded client entirely (tests).
-    """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        ledger: Ledger | str | os.PathLike[str] | None = None,
-        timeout: float | None = None,
-        transport: httpx.BaseTransport | None = None,
-        http_client: httpx.Client | None = None,
-        download_transport: httpx.BaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        polling: PollPolicy | None = None,
-        max_image_bytes: int = MAX_IMAGE_BYTES,
-        download_limits: DownloadLimits | None = None,
-        allow_internal_callbacks: bool = False,
-        allow_internal_result_hosts: bool | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-        api: SeedreamAPI | None = None,
-    ) -> None:
-        self._core = _Core(
-            base_url=base_url,
-            ledger=ledger,
-            retry=retry,
-            polling=polling,
-            max_image_bytes=max_image_bytes,
-            clock=clock,
-            rng=rng,
-            download_limits=download_limits,
-            allow_internal_result_hosts=allow_internal_result_hosts,
-        )
-        self._sleep = sleep
-        try:
-            if api is None:
-                from ._client import SeedreamAPI
-
-                api = SeedreamAPI(
-                    api_key,
-                    base_url=self._core.base_url,
-                    timeout=timeout,
-                    http_client=http_client,
-                    transport=transport,
-                    allow_internal_callbacks=allow_internal_callbacks,
-                )
-            self.api = api
-            self._core.watch_drift(api)
-            self._downloads = httpx.Client(transport=download_transport, **_download_client_kwargs())
-            bound_sockets(self._downloads)
-        except BaseException:
-            self._core.close_ledger()
-            raise
-
-    @property
-    def base_url(self) -> str:
-        return self._core.base_url
-
-    @property
-    def ledger(self) -> Ledger:
-        return self._core.ledger
-
-    def close(self) -> None:
-        self._downloads.close()
-        self.api.close()
-        self._core.close_ledger()
-
-    def __enter__(self) -> Seedream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def submit(
-        self,
-        prompt: str,
-        *,
-        n: int | None = None,
-        size: str | None = None,
-        quality: str | None = None,
-        image_urls: Sequence[str] | None = None,
-        output_format: str | None = None,
-        web_search: bool = False,
-        callback_url: str | None = None,
-        prompt_priority: str | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        directory: str | os.PathLike[str] | None = None,
-        ledger_id: str | None = None,
-    ) -> ImageGenerationResponse:
-        """Validate, record, POST; returns once the task id is in the ledger.
-
-        ``directory`` is where ``resume`` will put the images if this process
-        does not get to download them. ``ledger_id`` is the ledger row's local
-        id (default: a new one), for callers that recorded it beforehand
-        (``seedream batch`` links each line to its row before the row exists). Retries follow :mod:`seedream._retry`:
-        a POST is repeated only when the server cannot have acted on it.
-        """
-        body = self.api.build_body(
-            prompt,
-            n=n,
-            size=size,
-            quality=quality,
-            image_urls=list(image_urls) if image_urls is not None else None,
-            output_format=output_format,
-            web_search=web_search,
-            callback_url=callback_url,
-            prompt_priority=prompt_priority,
-            extra_body=extra_body,
-        )
-        local_id = self._core.record_intent(body, directory, ledger_id)
-        try:
-            response = call_with_retries(
-                lambda: self.api.create_generation_from_body(body),
-                method="POST",
-                operation="POST /v1/images/generations",
-                policy=self._core.retry,
-                sleep=self._sleep,
-                clock=self._core.clock,
-                rng=self._core.rng,
-            )
-        except BaseException as error:
-            self._core.record_submit_failure(local_id, error)
-            raise
-        self._core.record_response(local_id, response)
-        return response
-
-    def get(self, task: TaskRef, *, deadline: float | None = None) -> TaskDetailResponse:
-        """One task query (retried per the GET policy), recorded in the ledger."""
-        task_id = _task_id(task)
-        detail = call_with_retries(
-            lambda: self.api.get_task(
-                task_id, timeout=self._core.call_timeout(getattr(self.api, "timeout", None), deadline)
-            ),
-            method="GET",
-            operation="GET /v1/tasks/{id}",
-            policy=self._core.retry,
-            sleep=self._sleep,
-            clock=self._core.clock,
-            rng=self._core.rng,
-            deadline=deadline,
-        )
-        self._core.record_detail(detail, asked=task_id)
-        return detail
-
-    def wait(
-        self,
-        task: TaskRef,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
-        on_progress: WaitCallback | None = None,
-    ) -> TaskDetailResponse:
-        """Poll until the task ends; returns it completed, or raises its failure or ``WaitTimeoutError``."""
-        plan = self._core.plan(task, timeout)
-        while True:
-            delay = plan.delay(self._core.clock())
-            if delay > 0:
-                self._sleep(delay)
-            try:
-                detail = self.get(plan.task_id, deadline=plan.deadline)
-            except APITimeoutError as error:
-                if self._core.clock() >= plan.deadline:  # the wait's own deadline cut the request short
-                    raise plan.timed_out() from error
-                raise
-            if on_progress is not None:
-                on_progress(detail)
-            done = plan.after_poll(detail, self._core.clock())
-            if done is not None:
-                return done
-
-    def download(
-        self,
-        task: TaskRef,
-        directory: str | os.PathLike[str],
-        *,
-        on_progress: DownloadCallback | None = None,
-    ) -> list[SavedFile]:
-        """Save every result image of a completed task into ``directory``; files already saved there are kept."""
-        task_id = _task_id(task)
-        detail = task if isinstance(task, TaskDetailResponse) and _status(task) == "completed" else self.get(task_id)
-        if detail is task:
-            self._core.record_detail(detail)
-        urls = self._core.completed_detail(task_id, detail)
-        target = Path(directory).expanduser().resolve()
-        ensure_directory(target, task_id=task_id)
-        self._core.ledger.record_directory(task_id, target)
-        saved = self._core.already_saved(task_id, target)
-        owned = self._core.owned_files(task_id, target)
-        for index, url in enumerate(urls):
-            if index in saved:
-                continue
-            try:
-                saved[index] = download_image(
-                    self._downloads,
-                    url,
-                    task_id=task_id,
-                    index=index,
-                    count=len(urls),
-                    directory=target,
-                    retry=self._core.retry,
-                    max_bytes=self._core.max_image_bytes,
-                    limits=self._core.download_limits,
-                    allow_internal_hosts=self._core.allow_internal_result_hosts,
-                    owned=owned.get(index),
-                    on_progress=on_progress,
-                    sleep=self._sleep,
-                )
-            except LinkExpiredError as error:
-                self._core.ledger.record_expired(task_id, str(error))
-                raise
-            self._core.ledger.record_file(saved[index])
-        self._core.ledger.record_downloaded(task_id, directory=target)
-        return [saved[index] for index in sorted(saved)]
-
-    def generate(
-        self,
-        prompt: str,
-        *,
-        directory: str | os.PathLike[str] = ".",
-        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
-        on_progress: WaitCallback | None = None,
-        on_download: DownloadCallback | None = None,
-        **params: Any,
-    ) -> Generation:
-        """``submit`` + ``wait`` + ``download``; ``params`` are ``submit``'s keywords."""
-        _check_params(params)
-        response = self.submit(prompt, directory=directory, **params)
-        task = self.wait(response, timeout=timeout, on_progress=on_progress)
-        files = self.download(task, directory, on_progress=on_download)
-        return Generation(task=task, files=files)
-
-    def resume(
-        self,
-        directory: str | os.PathLike[str] | None = None,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
-        on_progress: WaitCallback | None = None,
-        on_download: DownloadCallback | None = None,
-    ) -> list[ResumeOutcome]:
-        """Finish every ledger task of this base URL not yet downloaded whose links have not expired.
-
-        Each task goes to the directory recorded at submit time, else
-        ``directory``. Failures are reported per task, never raised.
-        """
-        todo, outcomes = self._core.resume_targets(directory)
-        for entry, target in todo:
-            task_id = entry.task_id or ""
-            remove_partials(target, task_id)
-            try:
-                task = self.wait(task_id, timeout=timeout, on_progress=on_progress)
-                files = self.download(task, target, on_progress=on_download)
-            except SeedreamError as error:
-                outcomes.append(self._core.resume_failure(task_id, error))
-            else:
-                outcomes.append(ResumeOutcome(task_id, "downloaded", files))
-        return outcomes
-
-    def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
-        """Parse a callback body, then return the task as the API reports it when asked by id.
-
-        The callback itself is never trusted: anyone who learns the callback
-        URL can post to it, and no signature is documented.
-        """
-        claimed = parse_callback(body)
-        detail = self.get(_task_id(claimed))
-        if _status(detail) != _status(claimed):
-            logger.debug("callback for %s claimed %s; the API says %s", detail.id, claimed.status, detail.status)
-        return detail
-
-
-# -- async -----------------------------------------------------------------------------------------------------------
-
-
-class AsyncSeedream:
-    """The asynchronous twin of :class:`Seedream`: the same constructor and method names, awaitable.
-
-    Made for many tasks at once on one client (``asyncio.gather`` over
-    ``generate``). Two things keep that fast: at most
-    ``max_concurrent_requests`` HTTP requests are in flight (API calls, and
-    downloads separately; None for no cap), the rest queue cheaply here
-    rather than in httpx's connection pool; and ledger writes go to the
-    ledger's writer thread (:meth:`Ledger.awrite`), never blocking the event
-    loop on an fsync, with writes made at the same time sharing one commit.
-    The guarantees stay: the intent is on disk before the POST, the task id
-    before ``submit`` returns.
-    """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        ledger: Ledger | str | os.PathLike[str] | None = None,
-        timeout: float | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        download_transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        polling: PollPolicy | None = None,
-        max_image_bytes: int = MAX_IMAGE_BYTES,
-        download_limits: DownloadLimits | None = None,
-        allow_internal_callbacks: bool = False,
-        allow_internal_result_hosts: bool | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-        api: AsyncSeedreamAPI | None = None,
-        max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
-    ) -> None:
-        if max_concurrent_requests is not None and (
-            isinstance(max_concurrent_requests, bool)
-            or not isinstance(max_concurrent_requests, int)
-            or max_concurrent_requests < 1
-        ):
-            raise ConfigurationError(
-                f"max_concurrent_requests: a positive integer or None (got {max_concurrent_requests!r})"
-            )
-        self._api_gate = _Gate(max_concurrent_requests)
-        self._download_gate = _Gate(max_concurrent_requests)
-        self._core = _Core(
-            base_url=base_url,
-            ledger=ledger,
-            retry=retry,
-            polling=polling,
-            max_image_bytes=max_image_bytes,
-            clock=clock,
-            rng=rng,
-            download_limits=download_limits,
-            allow_internal_result_hosts=allow_internal_result_hosts,
-        )
-        self._sleep = sleep
-        try:
-            if api is None:
-                from ._client import AsyncSeedreamAPI
-
-                api = AsyncSeedreamAPI(
-                    api_key,
-                    base_url=self._core.base_url,
-                    timeout=timeout,
-                    http_client=http_client,
-                    transport=transport,
-                    allow_internal_callbacks=allow_internal_callbacks,
-                )
-            self.api = api
-            self._core.watch_drift(api)
-            self._downloads = httpx.AsyncClient(transport=download_transport, **_download_client_kwargs())
-            bound_sockets(self._downloads)
-        except BaseException:
-            self._core.close_ledger()
-            raise
-
-    @property
-    def base_url(self) -> str:
-        return self._core.base_url
-
-    @property
-    def ledger(self) -> Ledger:
-        return self._core.ledger
-
-    async def close(self) -> None:
-        await self._downloads.aclose()
-        await self.api.close()
-        self._core.close_ledger()
-
-    async def __aenter__(self) -> AsyncSeedream:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def submit(
-        self,
-        prompt: str,
-        *,
-        n: int | None = None,
-        size: str | None = None,
-        quality: str | None = None,
-        image_urls: Sequence[str] | None = None,
-        output_format: str | None = None,
-        web_search: bool = False,
-        callback_url: str | None = None,
-        prompt_priority: str | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        directory: str | os.PathLike[str] | None = None,
-        ledger_id: str | None = None,
-    ) -> ImageGenerationResponse:
-        """See :meth:`Seedream.submit`."""
-        body = self.api.build_body(
-            prompt,
-            n=n,
-            size=size,
-            quality=quality,
-            image_urls=list(image_urls) if image_urls is not None else None,
-            output_format=output_format,
-            web_search=web_search,
-            callback_url=callback_url,
-            prompt_priority=prompt_priority,
-            extra_body=extra_body,
-        )
-        local_id = await self._core.arecord_intent(body, directory, ledger_id)
-        try:
-            response = await acall_with_retries(
-                lambda: self._api_gate.run(lambda: self.api.create_generation_from_body(body)),
-                method="POST",
-                operation="POST /v1/images/generations",
-                policy=self._core.retry,
-                sleep=self._sleep,
-                clock=self._core.clock,
-                rng=self._core.rng,
-            )
-        except BaseException as error:
-            await self._core.arecord_submit_failure(local_id, error)
-            raise
-        await self._core.arecord_response(local_id, response)
-        return response
-
-    async def get(self, task: TaskRef, *, deadline: float | None = None) -> TaskDetailResponse:
-        """See :meth:`Seedream.get`."""
-        task_id = _task_id(task)
-        detail = await acall_with_retries(
-            lambda: self._api_gate.run(
-                lambda: self.api.get_task(
-                    task_id, timeout=self._core.call_timeout(getattr(self.api, "timeout", None), deadline)
-                )
-            ),
-            method="GET",
-            operation="GET /v1/tasks/{id}",
-            policy=self._core.retry,
-            sleep=self._sleep,
-            clock=self._core.clock,
-            rng=self._core.rng,
-            deadline=deadline,
-        )
-        await self._core.arecord_detail(detail, asked=task_id)
-        return detail
-
-    async def wait(
-        self,
-        task: TaskRef,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
-        on_progress: WaitCallback | None = None,
-    ) -> TaskDetailResponse:
-        """See :meth:`Seedream.wait`."""
-        plan = self._core.plan(task, timeout)
-        while True:
-            delay = plan.delay(self._core.clock())
-            if delay > 0:
-                await self._sleep(delay)
-            try:
-                detail = await self.get(plan.task_id, deadline=plan.deadline)
-            except APITimeoutError as error:
-                if self._core.clock() >= plan.deadline:  # the wait's own deadline cut the request short
-                    raise plan.timed_out() from error
-                raise
-            if on_progress is not None:
-                on_progress(detail)
-            done = plan.after_poll(detail, self._core.clock())
-            if done is not None:
-                return done
-
-    async def download(
-        self,
-        task: TaskRef,
-        directory: str | os.PathLike[str],
-        *,
-        on_progress: DownloadCallback | None = None,
-    ) -> list[SavedFile]:
-        """See :meth:`Seedream.download`."""
-        task_id = _task_id(task)
-        if isinstance(task, TaskDetailResponse) and _status(task) == "completed":
-            detail = task
-            await self._core.arecord_detail(detail)
-        else:
-            detail = await self.get(task_id)
-        urls = self._core.completed_detail(task_id, detail)
-        target = Path(directory).expanduser().resolve()
-        ensure_directory(target, task_id=task_id)
-        ledger = self._core.ledger
-        await ledger.awrite(ledger.record_directory, task_id, target)
-        saved = self._core.already_saved(task_id, target)
-        owned = self._core.owned_files(task_id, target)
-        for index, url in enumerate(urls):
-            if index in saved:
-                continue
-            try:
-                saved[index] = await self._download_gate.run(
-                    partial(
-                        adownload_image,
-                        self._downloads,
-                        url,
-                        task_id=task_id,
-                        index=index,
-                        count=len(urls),
-                        directory=target,
-                        retry=self._core.retry,
-                        max_bytes=self._core.max_image_bytes,
-                        limits=self._core.download_limits,
-                        allow_internal_hosts=self._core.allow_internal_result_hosts,
-                        owned=owned.get(index),
-                        on_progress=on_progress,
-                        sleep=self._sleep,
-                    )
-                )
-            except LinkExpiredError as error:
-                await ledger.awrite(ledger.record_expired, task_id, str(error))
-                raise
-            await ledger.awrite(ledger.record_file, saved[index])
-        await ledger.awrite(ledger.record_downloaded, task_id, directory=target)
-        return [saved[index] for index in sorted(saved)]
-
-    async def generate(
-        self,
-        prompt: str,
-        *,
-        directory: str | os.PathLike[str] = ".",
-        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
-        on_progress: WaitCallback | None = None,
-        on_download: DownloadCallback | None = None,
-        **params: Any,
-    ) -> Generation:
-        """See :meth:`Seedream.generate`."""
-        _check_params(params)
-        response = await self.submit(prompt, directory=directory, **params)
-        task = await self.wait(response, timeout=timeout, on_progress=on_progress)
-        files = await self.download(task, directory, on_progress=on_download)
-        return Generation(task=task, files=files)
-
-    async def resume(
-        self,
-        directory: str | os.PathLike[str] | None = None,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
-        on_progress: WaitCallback | None = None,
-        on_download: DownloadCallback | None = None,
-    ) -> list[ResumeOutcome]:
-        """See :meth:`Seedream.resume`."""
-        todo, outcomes = self._core.resume_targets(directory)
-        for entry, target in todo:
-            task_id = entry.task_id or ""
-            remove_partials(target, task_id)
-            try:
-                task = await self.wait(task_id, timeout=timeout, on_progress=on_progress)
-                files = await self.download(task, target, on_progress=on_download)
-            except SeedreamError as error:
-                outcomes.append(self._core.resume_failure(task_id, error))
-            else:
-                outcomes.append(ResumeOutcome(task_id, "downloaded", files))
-        return outcomes
-
-    async def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
-        """See :meth:`Seedream.confirm_callback`."""
-        claimed = parse_callback(body)
-        detail = await self.get(_task_id(claimed))
-        if _status(detail) != _status(claimed):
-            logger.debug("callback for %s claimed %s; the API says %s", detail.id, claimed.status, detail.status)
-        return detail
-
-
-class _Gate:
-    """At most ``limit`` calls in flight at once (None: no limit); the rest wait their turn."""
-
-    def __init__(self, limit: int | None) -> None:
-        self._semaphore = None if limit is None else asyncio.Semaphore(limit)
-
-    async def run(self, call: Callable[[], Awaitable[T]]) -> T:
-        if self._semaphore is None:
-            return await call()
-        async with self._semaphore:
-            return await call()
 
 
 def _check_params(params: Mapping[str, Any]) -> None:

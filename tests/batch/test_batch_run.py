@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from seedream._async._workflow import AsyncSeedream
 from seedream._batch import AIMDLimiter, BatchReport, read_batch, run_batch
 from seedream._errors import LedgerError, RequestValidationError
 from seedream._ledger import Ledger
 from seedream._polling import PollPolicy
-from seedream._workflow import AsyncSeedream
 from seedream.simulator import SimulatorConfig, run_simulator
 from seedream.simulator._server import RunningSimulator
 

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 
-from seedream import SeedreamAPI
+from seedream import AsyncSeedreamAPI, SeedreamAPI
 
 from .helpers import SENTINEL_KEY, Recorder
 
@@ -24,7 +28,36 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-@pytest.fixture
-def api(recorder: Recorder) -> Iterator[SeedreamAPI]:
-    with SeedreamAPI(SENTINEL_KEY, transport=recorder.transport) as client:
-        yield client
+class _Blocking:
+    """An :class:`AsyncSeedreamAPI` behind the sync client's calls (each coroutine run to its end on one loop)."""
+
+    def __init__(self, client: AsyncSeedreamAPI, runner: asyncio.Runner) -> None:
+        self._client = client
+        self._runner = runner
+
+    def __repr__(self) -> str:
+        return repr(self._client)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._client, name)
+        if not inspect.iscoroutinefunction(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._runner.run(value(*args, **kwargs))
+
+        return call
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, recorder: Recorder) -> Iterator[SeedreamAPI]:
+    """The guarded client of one side: every test taking ``api`` runs on both."""
+    if request.param == "sync":
+        with SeedreamAPI(SENTINEL_KEY, transport=recorder.transport) as client:
+            yield client
+        return
+    with asyncio.Runner() as runner:
+        aclient = AsyncSeedreamAPI(SENTINEL_KEY, transport=recorder.transport)
+        yield cast(SeedreamAPI, _Blocking(aclient, runner))
+        runner.run(aclient.close())

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from seedream._spec_cases import success_body
+from seedream.testing._spec_cases import success_body
 
 SENTINEL_KEY = "sk-SENTINEL-c3f1a9d27e6b4f08"
 BASE_URL = "https://api.evolink.ai"  # the default; only ever reached through MockTransport/respx here

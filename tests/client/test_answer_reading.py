@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from seedream import SeedreamAPI
+from seedream._answers import ContentDecoder, _Body
 from seedream._deadline import Deadline, ThroughputDeadline
-from seedream._responses import ContentDecoder, _Body
 
 DATA = b'{"id": "task-unified-1-x", "status": "processing"}' * 5_000
 

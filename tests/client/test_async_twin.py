@@ -19,7 +19,7 @@ from seedream import (
     ServerError,
     UnexpectedResponseError,
 )
-from seedream._spec_cases import response_example
+from seedream.testing._spec_cases import response_example
 
 from .helpers import SENTINEL_KEY, Recorder, json_response
 

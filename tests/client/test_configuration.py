@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from seedream import ConfigurationError, SeedreamAPI
-from seedream._client import DEFAULT_TIMEOUT
+from seedream._settings import DEFAULT_TIMEOUT
 
 from .helpers import SENTINEL_KEY, Recorder
 

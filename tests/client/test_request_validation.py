@@ -19,7 +19,7 @@ from seedream_client.models import (
 
 from seedream import RequestValidationError, SeedreamAPI
 from seedream._rules import RATIOS
-from seedream._spec_cases import constraint_cases, request_problems
+from seedream.testing._spec_cases import constraint_cases, request_problems
 
 from .helpers import SENTINEL_KEY, Recorder
 

@@ -30,7 +30,7 @@ from seedream import (
     UnexpectedResponseError,
 )
 from seedream._errors import STATUS_TO_ERROR
-from seedream._spec_cases import documented_statuses, response_example
+from seedream.testing._spec_cases import documented_statuses, response_example
 
 from .helpers import CREATED_BODY, SENTINEL_KEY, TASK_BODY, Recorder, json_response
 

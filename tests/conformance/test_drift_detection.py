@@ -1,7 +1,7 @@
 """Done-when of issue 12: a zero-spend run over the ledger of one `seedream generate` sees each kind of drift.
 
-For each kind of :data:`seedream._drift_server.KINDS` (and each allowed
-change of :data:`~seedream._drift_server.ALLOWED`), a drifted simulator is
+For each kind of :data:`seedream.testing._drift_server.KINDS` (and each allowed
+change of :data:`~seedream.testing._drift_server.ALLOWED`), a drifted simulator is
 served on 127.0.0.1; the real command ``seedream generate`` is run against
 it with its own ledger; then the conformance suite, zero-spend, against that
 server with ``--ledger`` (in-process: the same suite, options and verdict as
@@ -24,9 +24,9 @@ import pytest
 from typer.testing import CliRunner
 
 from seedream._cli import app as cli
-from seedream._drift_server import ALLOWED, KINDS, DriftingApp, ServerDrift
 from seedream.conformance._cli import SUITE
 from seedream.simulator import SimulatorConfig, run_simulator
+from seedream.testing._drift_server import ALLOWED, KINDS, DriftingApp, ServerDrift
 
 pytest_plugins = ["pytester"]
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from seedream._drift_cases import CASES, DriftCase, DriftingTransport
 from seedream._expectations import check_response
 from seedream.simulator import ManualClock, SimulatorConfig, create_app
+from seedream.testing._drift_cases import CASES, DriftCase, DriftingTransport
 
 MODEL = "doubao-seedream-5.0-lite"
 PROMPT = {"completed": "[sim:duration=1]", "processing": "[sim:duration=1000]", "failed": "[sim:fail=service_error]"}

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from seedream._drift_server import ALLOWED, KINDS, DriftingApp, ServerDrift
 from seedream._expectations import check_response
 from seedream.simulator import SimulatorConfig
+from seedream.testing._drift_server import ALLOWED, KINDS, DriftingApp, ServerDrift
 
 MODEL = "doubao-seedream-5.0-lite"
 

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seedream import _spec
-from seedream._drift_cases import CASES, correct_answer
 from seedream._expectations import KINDS, TASK_ID_PATTERN, check_body, check_response, compile_schema, profile, redact
-from seedream._spec_cases import documented_statuses, response_example, success_body
 from seedream.simulator import ManualClock, SimulatorConfig, create_app
+from seedream.testing._drift_cases import CASES, correct_answer
+from seedream.testing._spec_cases import documented_statuses, response_example, success_body
 
 OPERATIONS = ("createImageGeneration", "getTaskDetail")  # the two whose 200 is one task
 ALL_OPERATIONS = ("createImageGeneration", "getTaskDetail", "batchQueryTasks", "listTasks", "getCredits")
@@ -63,7 +63,7 @@ def test_every_example_task_id_has_the_expected_shape() -> None:
 
 
 def _spec_schema(operation: str, status: int) -> dict[str, Any]:
-    from seedream._spec_cases import operation as find
+    from seedream.testing._spec_cases import operation as find
 
     return find(operation)[2]["responses"][str(status)]["content"]["application/json"]["schema"]  # type: ignore[no-any-return]
 

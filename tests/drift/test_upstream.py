@@ -150,7 +150,8 @@ def test_bad_page_arguments_name_the_argument(capsys: pytest.CaptureFixture[str]
 
 
 def _copy_project(dest: Path) -> Path:
-    for part in ("openapi", "scripts", "generated"):
+    # Everything scripts/regenerate.py reads or writes: the spec, the scripts, generated/ and the async/sync clients.
+    for part in ("openapi", "scripts", "generated", "src/seedream/_async", "src/seedream/_sync"):
         shutil.copytree(ROOT / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from seedream._pytest_fixtures import DEFAULT_API_KEY, RESPX_BASE_URL, mock_api
-from seedream._spec_cases import request_problems
+from seedream.testing._fixtures import DEFAULT_API_KEY, RESPX_BASE_URL, mock_api
+from seedream.testing._spec_cases import request_problems
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 BODY = {"model": "doubao-seedream-5.0-lite", "prompt": "a lake"}

@@ -84,7 +84,7 @@ def test_n_fail_makes_the_first_generation_requests_fail_with_the_spec_example(u
         user_project,
         """
 import pytest
-from seedream._spec_cases import response_example
+from seedream.testing._spec_cases import response_example
 from userhelpers import create
 
 @pytest.mark.seedream(n_fail=2)
@@ -124,7 +124,7 @@ def test_requests_the_spec_rejects_get_its_documented_errors(user_project: pytes
     _passes(
         user_project,
         """
-from seedream._spec_cases import response_example
+from seedream.testing._spec_cases import response_example
 from userhelpers import create, task
 
 def test_rejections(seedream_respx):
@@ -174,7 +174,7 @@ def test_the_plugin_is_declared_as_a_pytest11_entry_point() -> None:
     from importlib.metadata import entry_points
 
     found = {ep.name: ep.value for ep in entry_points(group="pytest11")}
-    assert found.get("seedream") == "seedream.pytest_plugin"
+    assert found.get("seedream") == "seedream.testing.plugin"
 
 
 def test_the_plugin_costs_nothing_to_projects_that_do_not_use_it(
@@ -182,15 +182,15 @@ def test_the_plugin_costs_nothing_to_projects_that_do_not_use_it(
 ) -> None:
     # Only this plugin, loaded the way the entry point loads it: other plugins import httpx themselves.
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    pytester.makeini(INI.replace("-p no:randomly", "-p seedream.pytest_plugin"))
+    pytester.makeini(INI.replace("-p no:randomly", "-p seedream.testing.plugin"))
     pytester.makepyfile(
         test_plain="""
 import sys
 
 def test_plugin_loaded_but_nothing_heavy_imported():
-    assert "seedream.pytest_plugin" in sys.modules
+    assert "seedream.testing.plugin" in sys.modules
     heavy = {"httpx", "respx", "PIL", "starlette", "uvicorn", "jsonschema", "seedream_client",
-             "seedream._pytest_fixtures", "seedream.simulator", "schemathesis"}
+             "seedream.testing._fixtures", "seedream.simulator", "schemathesis"}
     assert sorted(heavy & set(sys.modules)) == []
 """
     )

@@ -73,7 +73,7 @@ def test_n_fail_and_task_failure_steer_the_simulator(user_project: pytest.Pytest
         """
 import pytest
 from seedream import SeedreamAPI, ServerError, RateLimitError
-from seedream._spec_cases import response_example
+from seedream.testing._spec_cases import response_example
 from waiting import wait_for_end
 
 @pytest.mark.seedream(n_fail=2, time_scale=0.001)

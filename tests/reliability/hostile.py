@@ -24,9 +24,9 @@ from typing import Any
 
 import jsonschema
 
-from seedream._responses import MAX_ANSWER_BYTES
+from seedream._answers import MAX_ANSWER_BYTES
 from seedream._spec import component_schema
-from seedream._spec_cases import documented_statuses, enum_sites, response_example, success_body
+from seedream.testing._spec_cases import documented_statuses, enum_sites, response_example, success_body
 
 from .helpers import SENTINEL_KEY
 

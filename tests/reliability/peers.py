@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from seedream._spec_cases import success_body
+from seedream.testing._spec_cases import success_body
 
 from .helpers import png_bytes
 from .hostile import RAW_HOSTILE

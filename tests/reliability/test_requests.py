@@ -34,7 +34,7 @@ from seedream_client.errors import ConstraintViolation
 
 from seedream import AsyncSeedreamAPI, RequestValidationError, SeedreamAPI
 from seedream._rules import RATIOS
-from seedream._spec_cases import success_body
+from seedream.testing._spec_cases import success_body
 
 from .bodies import INTERNAL_HOSTS, MODEL, PUBLIC_HOSTS, mutated_body, oracle_valid, valid_body
 from .conftest import Figures, SecretWitness

@@ -44,7 +44,7 @@ from seedream import (
     ServerError,
     UnexpectedResponseError,
 )
-from seedream._spec_cases import response_example, success_body
+from seedream.testing._spec_cases import response_example, success_body
 
 from .conftest import Figures, SecretWitness
 from .helpers import SENTINEL_KEY

@@ -5,7 +5,7 @@ come from a seeded RNG, one kind at a time, round-robin:
 
 * the client's invalid corpus: bodies broken one field at a time
   (``bodies.mutated_body``), both sides of every spec constraint
-  (``seedream._spec_cases.constraint_cases``), and values that pass Python's
+  (``seedream.testing._spec_cases.constraint_cases``), and values that pass Python's
   ``$`` (``"2048x2048\\n"``, URLs ending in a newline);
 * raw junk bodies, wrong content types, bad UTF-8, huge and deeply nested
   JSON, numbers Python will not read;
@@ -39,8 +39,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from seedream._spec_cases import AWKWARD_TASK_IDS, constraint_cases
 from seedream.simulator import SimulatorApp, SimulatorConfig, create_app, run_simulator
+from seedream.testing._spec_cases import AWKWARD_TASK_IDS, constraint_cases
 
 from . import bodies
 from .conftest import Figures

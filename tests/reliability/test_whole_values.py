@@ -1,6 +1,6 @@
 """Hostile values refused whole by every entry point; the simulator answers them 400, never 5xx.
 
-The corpus is :func:`seedream._spec_cases.hostile_request_cases`, read from
+The corpus is :func:`seedream.testing._spec_cases.hostile_request_cases`, read from
 the bundled spec: every constrained string field with line breaks, NUL,
 spaces and other invisible characters appended or prepended (Python's ``$``
 matches before a final ``\\n``), every string field with surrogates, URLs with
@@ -34,8 +34,8 @@ from typer.testing import CliRunner
 from seedream import AsyncSeedreamAPI, RequestValidationError, Seedream, SeedreamAPI
 from seedream._cli import _FLAGS as _CLI_FLAGS
 from seedream._cli import app as cli_app
-from seedream._spec_cases import HostileCase, hostile_request_cases, success_body
 from seedream.simulator import SimulatorConfig, create_app, run_simulator
+from seedream.testing._spec_cases import HostileCase, hostile_request_cases, success_body
 
 from .bodies import mutated_body, oracle_valid, valid_body
 from .conftest import Figures, SecretWitness

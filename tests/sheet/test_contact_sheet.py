@@ -20,11 +20,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from seedream._async._workflow import AsyncSeedream
 from seedream._cli import app
 from seedream._download import SavedFile
 from seedream._polling import PollPolicy
 from seedream._sheet import SheetItem, SheetResult, collect_images, write_contact_sheet
-from seedream._workflow import AsyncSeedream
 from seedream.simulator import SimulatorConfig, run_simulator
 
 KEY = "sk-sheet-test-7a6b5c"

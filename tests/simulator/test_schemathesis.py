@@ -1,7 +1,7 @@
 """schemathesis against the simulator, in-process (ASGI) and over real loopback (uvicorn).
 
 All built-in checks, positive and negative generation. The only allowance is
-the shared one in ``seedream.simulator._schemathesis`` for rules the spec
+the shared one in ``seedream.testing._schemathesis`` for rules the spec
 cannot express (see that module). The simulator refuses internal callback
 hosts here, as the real API does, and fetches nothing (``outbound="none"``).
 """
@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
 from seedream.simulator import RunningSimulator, SimulatorConfig, create_app, run_simulator
-from seedream.simulator._schemathesis import is_prose_rule_rejection, load_schema
+from seedream.testing._schemathesis import is_prose_rule_rejection, load_schema
 
 # Small enough for CI, large enough to reach every branch: examples + coverage + fuzzing per operation.
 MAX_EXAMPLES = 60

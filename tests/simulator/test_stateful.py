@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from seedream import _spec
 from seedream.simulator import SimulatorConfig, create_app
-from seedream.simulator._schemathesis import load_schema
+from seedream.testing._schemathesis import load_schema
 
 # Keys ignored: hypothesis reuses generated Idempotency-Key values across examples, and a key remembered from
 # an earlier example (409 for another body) would make one example's answers depend on the last one's.

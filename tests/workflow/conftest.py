@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from seedream._client import SeedreamAPI
+from seedream import AsyncSeedream, AsyncSeedreamAPI, Seedream, SeedreamAPI
 from seedream._ledger import Ledger
 from seedream._retry import RetryPolicy
-from seedream._workflow import Seedream
 
 from .helpers import BASE_URL, SENTINEL_KEY, ScriptedServer, Sleeps
 
@@ -35,26 +37,55 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-@pytest.fixture
-def make_client(ledger: Ledger, sleeps: Sleeps) -> Iterator[Callable[..., Seedream]]:
-    made: list[Seedream] = []
+class _Blocking:
+    """An :class:`AsyncSeedream` driven through the sync client's calls: each coroutine run to its end on one loop.
+
+    So one test of a behaviour runs both sides (``make_client`` is parametrised over them).
+    """
+
+    def __init__(self, client: AsyncSeedream, runner: asyncio.Runner) -> None:
+        self._client = client
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._client, name)
+        if not inspect.iscoroutinefunction(value):
+            return value
+
+        @functools.wraps(value)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._runner.run(value(*args, **kwargs))
+
+        return call
+
+
+@pytest.fixture(params=["sync", "async"])
+def make_client(request: pytest.FixtureRequest, ledger: Ledger, sleeps: Sleeps) -> Iterator[Callable[..., Seedream]]:
+    """Make the client of one side: the sync :class:`Seedream`, or :class:`AsyncSeedream` behind :class:`_Blocking`."""
+    made: list[Callable[[], object]] = []
+    runner = asyncio.Runner()
 
     def make(server: ScriptedServer, **kwargs: Any) -> Seedream:
         transport = server.transport()
-        api = SeedreamAPI(SENTINEL_KEY, base_url=BASE_URL, transport=transport)
         kwargs.setdefault("retry", RetryPolicy())
-        client = Seedream(
-            base_url=BASE_URL,
-            ledger=ledger,
-            api=api,
-            download_transport=transport,
-            sleep=sleeps,
-            clock=sleeps.clock,
-            **kwargs,
-        )
-        made.append(client)
-        return client
+        common: dict[str, Any] = {
+            "base_url": BASE_URL,
+            "ledger": ledger,
+            "download_transport": transport,
+            "clock": sleeps.clock,
+        }
+        if request.param == "sync":
+            client = Seedream(
+                api=SeedreamAPI(SENTINEL_KEY, base_url=BASE_URL, transport=transport), sleep=sleeps, **common, **kwargs
+            )
+            made.append(client.close)
+            return client
+        aapi = AsyncSeedreamAPI(SENTINEL_KEY, base_url=BASE_URL, transport=transport)
+        aclient = AsyncSeedream(api=aapi, sleep=sleeps.asleep, **common, **kwargs)
+        made.append(lambda: runner.run(aclient.close()))
+        return cast(Seedream, _Blocking(aclient, runner))
 
     yield make
-    for client in made:
-        client.close()
+    for close in made:
+        close()
+    runner.close()

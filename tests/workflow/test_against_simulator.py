@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from seedream import AsyncSeedream, Seedream
 from seedream._errors import APITimeoutError, LinkExpiredError, ServerError, TaskFailedError
 from seedream._ledger import Ledger, TaskState
 from seedream._polling import PollPolicy
 from seedream._rules import output_size
-from seedream._workflow import AsyncSeedream, Seedream
 from seedream.simulator import SimulatorConfig, create_app, run_simulator
 from seedream.simulator._server import RunningSimulator
 

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from seedream._client import AsyncSeedreamAPI
+from seedream._async._api import AsyncSeedreamAPI
+from seedream._async._workflow import AsyncSeedream
 from seedream._errors import ConfigurationError
 from seedream._ledger import Ledger, TaskState
-from seedream._workflow import AsyncSeedream
 
 from .helpers import BASE_URL, SENTINEL_KEY, Sleeps, json_response, png_bytes, task_body
 

@@ -9,11 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from seedream._download import MAX_REDIRECTS, download_image, file_stem, remove_partials
+from seedream._download import MAX_REDIRECTS, file_stem, remove_partials
 from seedream._errors import DownloadError, LinkExpiredError
 from seedream._ledger import Ledger, TaskState
 from seedream._retry import RetryPolicy
-from seedream._workflow import Seedream
+from seedream._sync._download import download_image
+from seedream._sync._workflow import Seedream
 
 from .helpers import (
     SENTINEL_KEY,

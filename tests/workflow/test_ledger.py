@@ -13,7 +13,7 @@ import pytest
 
 from seedream._errors import LedgerError
 from seedream._ledger import LINK_LIFETIME_SECONDS, Ledger, TaskState, default_ledger_path, redact_params
-from seedream._workflow import Seedream
+from seedream._sync._workflow import Seedream
 
 from .helpers import BASE_URL, SENTINEL_KEY, TASK_ID, ScriptedServer, created_response
 
@@ -132,7 +132,7 @@ def test_a_ledger_failure_after_the_post_still_names_the_paid_task(tmp_path: Pat
         def record_submitted(self, local_id: str, **kwargs: object) -> None:  # type: ignore[override]
             raise LedgerError("disk full")
 
-    from seedream._client import SeedreamAPI
+    from seedream._sync._api import SeedreamAPI
 
     server = ScriptedServer(posts=[created_response()])
     api = SeedreamAPI(SENTINEL_KEY, base_url=BASE_URL, transport=server.transport())

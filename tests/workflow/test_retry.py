@@ -18,8 +18,9 @@ from seedream._errors import (
     ServerError,
 )
 from seedream._ledger import Ledger, TaskState
-from seedream._retry import RetryPolicy, backoff_delay, call_with_retries, decide
-from seedream._workflow import Seedream
+from seedream._retry import RetryPolicy, backoff_delay, decide
+from seedream._sync._retry import call_with_retries
+from seedream._sync._workflow import Seedream
 
 from .helpers import SENTINEL_KEY, ScriptedServer, Sleeps, created_response, error_response, json_response, task_body
 

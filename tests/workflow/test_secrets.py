@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from seedream._cli import app
 from seedream._ledger import Ledger
 from seedream._polling import PollPolicy
-from seedream._workflow import Seedream
+from seedream._sync._workflow import Seedream
 from seedream.simulator import SimulatorConfig, run_simulator
 
 from .helpers import SENTINEL_KEY

@@ -28,9 +28,8 @@ from typing import Any
 
 import pytest
 
+from seedream._settings import API_KEY_ENV
 from seedream.conformance import _reports
-
-API_KEY_ENV = "EVOLINK_API_KEY"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -350,7 +349,7 @@ def guard(server_target: Target, conformance_results: Results) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def schema(server_target: Target) -> Any:
     """The bundled spec as schemathesis loads it, aimed at the server under test (shared by the files)."""
-    from seedream.simulator._schemathesis import load_schema
+    from seedream.testing._schemathesis import load_schema
 
     if server_target.kind == "asgi":
         return load_schema(app=server_target.app, api_key=server_target.api_key)

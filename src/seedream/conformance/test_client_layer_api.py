@@ -32,7 +32,7 @@ from seedream._errors import (
     UnexpectedResponseError,
 )
 from seedream._spec import load_spec, request_body_validator
-from seedream._spec_cases import (
+from seedream.testing._spec_cases import (
     AWKWARD_TASK_IDS,
     constraint_cases,
     documented_statuses,

@@ -28,7 +28,7 @@ from seedream_client.errors import ConstraintViolation
 
 from seedream import _rules
 from seedream._spec import request_body_validator
-from seedream._spec_cases import (
+from seedream.testing._spec_cases import (
     AWKWARD_TASK_IDS,
     constraint_cases,
     enum_sites,
@@ -70,7 +70,7 @@ def _sent(router: respx.MockRouter, name: str) -> httpx.Request:
 
 
 def test_create_request_from_each_spec_example_conforms(client: AuthenticatedClient, api: respx.MockRouter) -> None:
-    from seedream._spec_cases import operation
+    from seedream.testing._spec_cases import operation
 
     examples = operation("createImageGeneration")[2]["requestBody"]["content"]["application/json"]["examples"]
     assert examples
@@ -297,7 +297,7 @@ def test_body_just_outside_a_constraint_never_leaves_the_process(
 
 def test_error_statuses_come_back_with_the_spec_example_parsed(client: AuthenticatedClient) -> None:
     """The generated layer returns documented errors as ErrorResponse values (the runtime raises; see layer 2b)."""
-    from seedream._spec_cases import documented_statuses
+    from seedream.testing._spec_cases import documented_statuses
 
     for status in documented_statuses("createImageGeneration"):
         if status == 200:

@@ -24,7 +24,7 @@ from seedream_client.api.image_generation import create_image_generation
 from seedream_client.errors import ConstraintViolation
 
 from seedream import RequestValidationError, SeedreamAPI
-from seedream._spec_cases import constraint_cases, hostile_request_cases, request_example, success_body
+from seedream.testing._spec_cases import constraint_cases, hostile_request_cases, request_example, success_body
 
 BASE = "http://127.0.0.1:9"  # loopback: nothing could leave the machine even if the mock failed
 KEY = "sk-conformance-agree"

@@ -16,7 +16,7 @@ Every request that could be billed goes through :class:`SpendGuard` first;
 if the server ever accepts a POST the spec says it must reject, the guard
 trips and no further POST with the real key is sent.
 
-schemathesis is configured once, by ``seedream.simulator._schemathesis``
+schemathesis is configured once, by ``seedream.testing._schemathesis``
 (the bundled spec, the key, and the filter that keeps prose-rule rejections
 from being reported as server bugs).
 """
@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from seedream import _rules
 from seedream._expectations import check_body
 from seedream._spec import load_spec, request_body_validator
-from seedream._spec_cases import constraint_cases, operation, response_example
+from seedream.testing._spec_cases import constraint_cases, operation, response_example
 
 OPERATIONS = {
     "createImageGeneration": ("/v1/images/generations", "POST"),

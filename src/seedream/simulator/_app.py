@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import _spec
-from . import _responses as R
+from . import _envelopes as R
 from ._callbacks import CallbackAttempt
 from ._clock import Clock, SystemClock
 from ._config import SimulatorConfig

@@ -23,7 +23,7 @@ from typing import Any, cast
 from jsonschema.exceptions import ValidationError, best_match
 
 from .. import _rules, _spec
-from ._responses import short
+from ._envelopes import short
 
 __all__ = ["BodyProblem", "BodyRefused", "Generation", "check_body", "parse_json", "read_generation"]
 

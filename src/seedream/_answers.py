@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskStatus
 
-from ._deadline import Deadline
 from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_for_status
 from ._redaction import cut, json_may_hold_secret, redact_data
 from ._rules import is_retryable_task_code
@@ -44,14 +43,10 @@ __all__ = [
     "TASK_ID_PREFIX",
     "TASK_ID_SHAPE",
     "ContentDecoder",
-    "araw_body",
-    "aread_answer",
     "is_task_id",
     "parse_create_response",
     "parse_task_response",
     "raise_for_task_status",
-    "raw_body",
-    "read_answer",
 ]
 
 #: The codings :class:`ContentDecoder` undoes: the only ones our requests accept.
@@ -450,58 +445,3 @@ def _in_memory(response: httpx.Response) -> bytes | None:
         return response.content  # a transport that built the answer in memory (MockTransport, respx)
     except httpx.ResponseNotRead:
         return None
-
-
-def raw_body(response: httpx.Response, piece: int = 64 * 1024) -> tuple[Iterator[bytes], ContentDecoder]:
-    """A streamed response's raw chunks and the decoder for them (an answer already in memory: its bytes)."""
-    content = _in_memory(response)
-    if content is not None:
-        return (content[i : i + piece] for i in range(0, len(content), piece)), ContentDecoder("", piece)
-    return response.iter_raw(), ContentDecoder(response.headers.get("content-encoding", ""), piece)
-
-
-async def _slices(content: bytes, piece: int) -> AsyncIterator[bytes]:
-    for start in range(0, len(content), piece):
-        yield content[start : start + piece]
-
-
-def araw_body(response: httpx.Response, piece: int = 64 * 1024) -> tuple[AsyncIterator[bytes], ContentDecoder]:
-    """The async twin of :func:`raw_body`."""
-    content = _in_memory(response)
-    if content is not None:
-        return _slices(content, piece), ContentDecoder("", piece)
-    return response.aiter_raw(), ContentDecoder(response.headers.get("content-encoding", ""), piece)
-
-
-def read_answer(response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
-    """The decoded body of a streamed answer (at most ``limit`` bytes) and whether more was refused.
-
-    A refused body comes back as its first kilobyte only (for the error message).
-
-    Raw chunks are decoded here, with bounded output per step, so a gzip bomb costs at most ``limit`` bytes
-    of memory; the deadline is checked between chunks (each read is bounded by it too, see ``_deadline``).
-    """
-    content = _in_memory(response)
-    if content is not None:
-        return (content[:_REFUSED_PREFIX], True) if len(content) > limit else (content, False)
-    body = _Body(response.headers.get("content-encoding", ""), limit)
-    for chunk in response.iter_raw():
-        deadline.check(response.request)
-        if body.feed(chunk):
-            break
-    return body.content(), body.over
-
-
-async def aread_answer(
-    response: httpx.Response, deadline: Deadline, limit: int = MAX_ANSWER_BYTES
-) -> tuple[bytes, bool]:
-    """The async twin of :func:`read_answer`."""
-    content = _in_memory(response)
-    if content is not None:
-        return (content[:_REFUSED_PREFIX], True) if len(content) > limit else (content, False)
-    body = _Body(response.headers.get("content-encoding", ""), limit)
-    async for chunk in response.aiter_raw():
-        deadline.check(response.request)
-        if body.feed(chunk):
-            break
-    return body.content(), body.over

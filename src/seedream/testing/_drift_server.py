@@ -2,7 +2,7 @@
 
 :class:`DriftingApp` is a :class:`~seedream.simulator.SimulatorApp` whose
 answers pass through one :class:`ServerDrift` before they leave: a set of
-:class:`~seedream._drift_cases.DriftCase` mutations applied together (a
+:class:`~seedream.testing._drift_cases.DriftCase` mutations applied together (a
 change to the task object shows in the create answer and in every task
 query alike, as a vendor's change of that object would), optionally a new
 task id format (ids are rewritten on the way out and back on the way in,
@@ -22,10 +22,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..simulator import SimulatorApp, SimulatorConfig
+from ..simulator._clock import Clock
 from ._drift_cases import CASES, Answer, DriftCase
 from ._spec_cases import match_operation, response_example
-from .simulator import SimulatorApp, SimulatorConfig
-from .simulator._clock import Clock
 
 __all__ = ["ALLOWED", "KINDS", "DriftingApp", "ServerDrift"]
 

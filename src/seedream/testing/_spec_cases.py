@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from ._spec import load_spec
+from .._spec import load_spec
 
 __all__ = [
     "AWKWARD_TASK_IDS",
@@ -380,7 +380,7 @@ def request_problems(request: Any, *, api_key: str | None = None) -> list[str]:
     JSON content type and the body against the request schema (Draft 2020-12,
     formats checked). Prose rules are not checked here: see ``seedream._rules``.
     """
-    from ._spec import validator_for
+    from .._spec import validator_for
 
     raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
     matched = match_operation(request.method, raw_path)
@@ -422,7 +422,7 @@ def _query_problems(query: str, path: str, method: str, op: Mapping[str, Any]) -
     """Each query parameter must be one the operation declares, once, with a value its schema accepts."""
     from urllib.parse import parse_qsl
 
-    from ._spec import validator_for
+    from .._spec import validator_for
 
     if not query:
         return []

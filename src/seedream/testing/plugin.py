@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from ._pytest_fixtures import RespxAPI, RunningSimulator
+    from ._fixtures import RespxAPI, RunningSimulator
 
 __all__ = ["pytest_configure", "seedream_respx", "seedream_simulator"]
 
@@ -46,10 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, api_key: str, base_url: str) -> None:
-    monkeypatch.setenv("EVOLINK_API_KEY", api_key)
-    monkeypatch.setenv("SEEDREAM_BASE_URL", base_url)
+    from .._settings import API_KEY_ENV, BASE_URL_ENV, LEDGER_ENV  # here, not at import: the plugin loads in every run
+
+    monkeypatch.setenv(API_KEY_ENV, api_key)
+    monkeypatch.setenv(BASE_URL_ENV, base_url)
     # The test's own ledger, never the user's real one in their data directory.
-    monkeypatch.setenv("SEEDREAM_LEDGER", str(tmp_path / "seedream-ledger.sqlite3"))
+    monkeypatch.setenv(LEDGER_ENV, str(tmp_path / "seedream-ledger.sqlite3"))
 
 
 @pytest.fixture
@@ -57,13 +59,14 @@ def seedream_simulator(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[RunningSimulator]:
     """A simulator serving the API on 127.0.0.1 for this test, configured by ``@pytest.mark.seedream``."""
-    from ._pytest_fixtures import marker_options, pace_clients, start_simulator
+    from .._settings import ALLOW_INTERNAL_RESULT_HOSTS_ENV
+    from ._fixtures import marker_options, pace_clients, start_simulator
 
     with start_simulator(marker_options(request.node)) as running:
         _environment(monkeypatch, tmp_path, running.api_key, running.base_url)
         pace_clients(monkeypatch, polling=running.polling)
         # Its result links are on 127.0.0.1, which the download policy refuses unless told: told here, visibly.
-        monkeypatch.setenv("SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS", "1")
+        monkeypatch.setenv(ALLOW_INTERNAL_RESULT_HOSTS_ENV, "1")
         yield running
 
 
@@ -72,7 +75,7 @@ def seedream_respx(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[RespxAPI]:
     """respx routes for both operations (and result files) answering per the spec; no socket is opened."""
-    from ._pytest_fixtures import marker_options, mock_api, pace_clients
+    from ._fixtures import marker_options, mock_api, pace_clients
 
     with mock_api(marker_options(request.node)) as api:
         _environment(monkeypatch, tmp_path, api.api_key, api.base_url)

@@ -34,7 +34,8 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from . import _rules
+from .. import _rules
+from .._settings import DEFAULT_BASE_URL
 from ._spec_cases import request_problems, response_example, success_body
 
 __all__ = [
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "sk-seedream-test"
-RESPX_BASE_URL = "https://api.evolink.ai"
+RESPX_BASE_URL = DEFAULT_BASE_URL  # the real API, mocked: clients left at their defaults hit the routes
 FILES_BASE_URL = "https://files.seedream.test"
 
 _COMMON = {"api_key", "n_fail", "fail_status", "task_failure", "fast"}
@@ -129,7 +130,8 @@ class VirtualClock:
 
 def pace_clients(monkeypatch: pytest.MonkeyPatch, *, polling: Any = None, clock: VirtualClock | None = None) -> None:
     """For this test, ``Seedream()`` / ``AsyncSeedream()`` default to ``polling`` and to ``clock``'s time."""
-    from ._workflow import AsyncSeedream, Seedream
+    from .._async._workflow import AsyncSeedream
+    from .._sync._workflow import Seedream
 
     for cls, sleep in ((Seedream, clock and clock.sleep), (AsyncSeedream, clock and clock.async_sleep)):
         defaults = cls.__init__.__kwdefaults__
@@ -390,7 +392,7 @@ class RunningSimulator:
 
 def simulator_config(options: Mapping[str, Any]) -> Any:
     """A ``SimulatorConfig`` (test defaults: loopback only, fast time) from the marker's options."""
-    from .simulator import SimulatorConfig
+    from ..simulator import SimulatorConfig
 
     respx_only = set(options) & _RESPX_ONLY
     if respx_only:
@@ -415,7 +417,7 @@ def _steered_app(config: Any, *, n_fail: int, fail_status: int, task_failure: st
 
     Failing tasks use the simulator's own prompt marker ``[sim:fail=CODE]``, appended to each prompt.
     """
-    from .simulator import SimulatorApp
+    from ..simulator import SimulatorApp
 
     failure_body = json.dumps(_error_body("createImageGeneration", fail_status)).encode()
     marker = f" [sim:fail={task_failure}]" if task_failure else ""
@@ -470,7 +472,7 @@ async def _with_marker(scope: Any, receive: Any, marker: str) -> tuple[Any, Any]
 
 @contextmanager
 def start_simulator(options: Mapping[str, Any]) -> Iterator[RunningSimulator]:
-    from .simulator import run_simulator
+    from ..simulator import run_simulator
 
     config = simulator_config(options)
     fast(options)
@@ -484,7 +486,7 @@ def start_simulator(options: Mapping[str, Any]) -> Iterator[RunningSimulator]:
         with run_simulator(config, app=app) as server:
             polling = None
             if fast(options):
-                from ._polling import PollPolicy
+                from .._polling import PollPolicy
 
                 polling = PollPolicy().scaled(config.time_scale)  # the simulator's seconds, in real seconds
             yield RunningSimulator(

@@ -1,7 +1,7 @@
 """schemathesis, set up once for this API: the bundled spec, auth, and the rules the spec cannot express.
 
 Used by the simulator's tests and by the conformance suite. Needs the ``dev``
-extra (schemathesis); importing ``seedream.simulator`` does not import this.
+extra (schemathesis); importing ``seedream`` or its simulator does not import this.
 
 The spec cannot say "WIDTHxHEIGHT within [2560x1440, 3072x3072] pixels",
 "reference images + n <= 15" or "no internal callback hosts", so schemathesis

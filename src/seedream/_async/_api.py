@@ -1,0 +1,141 @@
+"""The guarded, single-attempt client (see ``seedream._client``): everything but the I/O is in ``_Base``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
+
+from .._answers import MAX_ANSWER_BYTES
+from .._client import USER_AGENT, TimeoutLike, _Base, _encode
+from .._deadline import Deadline, bound_sockets
+from .._errors import ConfigurationError
+from ._answers import read_answer
+
+__all__ = ["AsyncSeedreamAPI"]
+
+
+class AsyncSeedreamAPI(_Base):
+    """Guarded single-attempt client. No retries here: see the high-level ``AsyncSeedream`` client.
+
+    ``api_key`` falls back to ``EVOLINK_API_KEY``; ``base_url`` to
+    ``SEEDREAM_BASE_URL``, then ``https://api.evolink.ai``. ``timeout`` (seconds
+    or ``httpx.Timeout``) applies to every request, whichever httpx client
+    sends it; each call can override it. Pass ``http_client`` to use your own
+    ``httpx.AsyncClient`` (it is not closed by :meth:`close`; the key is added per
+    request, never stored in its headers, and the client's own ``auth`` is not
+    applied to our requests) or ``transport`` for ours.
+    ``allow_internal_callbacks`` is for tests against a local simulator only.
+    """
+
+    _http: httpx.AsyncClient
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutLike | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        allow_internal_callbacks: bool = False,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, allow_internal_callbacks, max_answer_bytes)
+        if http_client is not None:
+            if transport is not None:
+                raise ConfigurationError("pass http_client or transport, not both")
+            if not isinstance(http_client, httpx.AsyncClient):
+                raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
+            self._http = http_client
+        else:
+            self._http = httpx.AsyncClient(
+                transport=transport, timeout=self.timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+            )
+            bound_sockets(self._http)
+        self._adopt(own=http_client is None)
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The httpx client in use (its headers never hold the key, so it can fetch other hosts safely)."""
+        return self._http
+
+    async def create_generation(
+        self,
+        prompt: str,
+        *,
+        n: int | None = None,
+        size: str | None = None,
+        quality: str | None = None,
+        image_urls: Sequence[str] | None = None,
+        output_format: str | None = None,
+        web_search: bool = False,
+        callback_url: str | None = None,
+        prompt_priority: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> ImageGenerationResponse:
+        """Create a generation task (one POST; each one pre-charges credits for ``n`` images)."""
+        body = self.build_body(
+            prompt,
+            n=n,
+            size=size,
+            quality=quality,
+            image_urls=image_urls,
+            output_format=output_format,
+            web_search=web_search,
+            callback_url=callback_url,
+            prompt_priority=prompt_priority,
+            extra_body=extra_body,
+        )
+        return await self._post_create(_encode(body), timeout)
+
+    async def create_generation_from_body(
+        self, body: Mapping[str, Any], *, timeout: TimeoutLike | None = None
+    ) -> ImageGenerationResponse:
+        """Create a task from a wire-form body (e.g. one :meth:`build_body` made earlier), checked again first."""
+        return await self._post_create(self._checked(body), timeout)
+
+    async def _post_create(self, content: bytes, timeout: TimeoutLike | None) -> ImageGenerationResponse:
+        deadline, extensions = self._deadline(timeout)
+        request = self._create_request(content, extensions)
+        response, body, over = await self._exchange(request, deadline)
+        return self._created(response, body, over)
+
+    async def get_task(self, task_id: str, *, timeout: TimeoutLike | None = None) -> TaskDetailResponse:
+        """The task as it stands (one GET). A ``failed`` task is returned, not raised: see ``raise_for_task_status``."""
+        deadline, extensions = self._deadline(timeout)
+        request = self._task_request(task_id, extensions)
+        response, body, over = await self._exchange(request, deadline)
+        return self._task(response, body, over)
+
+    async def _exchange(self, request: httpx.Request, deadline: Deadline) -> tuple[httpx.Response, bytes, bool]:
+        """Send, stream the answer within ``deadline``; the response, its decoded (capped) body, whether over."""
+        token = deadline.enter()
+        try:
+            response = await self._http.send(request, auth=None, stream=True)
+            try:
+                body, over = await read_answer(response, deadline, self.max_answer_bytes)
+            finally:
+                await response.aclose()
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._transport_error(exc, request, deadline) from exc
+        finally:
+            deadline.leave(token)
+        return response, body, over
+
+    async def close(self) -> None:
+        """Close the httpx client if this object created it."""
+        if self._own:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

@@ -1,0 +1,459 @@
+"""The high-level client, :class:`AsyncSeedream` (see ``seedream._workflow`` for the methods and the guarantees).
+
+The sync :class:`seedream.Seedream` is generated from this module; where the two differ (sleeping, the request cap,
+where ledger writes run, cancellation) the code calls ``_primitives``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
+
+from .._deadline import bound_sockets
+from .._download import MAX_IMAGE_BYTES, DownloadLimits, SavedFile, ensure_directory, remove_partials
+from .._errors import (
+    APITimeoutError,
+    ConfigurationError,
+    LedgerError,
+    LinkExpiredError,
+    SeedreamError,
+    UnexpectedResponseError,
+)
+from .._ledger import Ledger
+from .._polling import PollPolicy
+from .._retry import RetryPolicy
+from .._workflow import (
+    _NO_TASK_ID,
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_WAIT_TIMEOUT_SECONDS,
+    DownloadCallback,
+    Generation,
+    ResumeOutcome,
+    TaskRef,
+    WaitCallback,
+    _answer_id,
+    _check_params,
+    _Core,
+    _download_client_kwargs,
+    _duplicate,
+    _estimate,
+    _foreign,
+    _log_submit_failure,
+    _may_exist,
+    _status,
+    _task_id,
+    _unrecorded,
+    _value,
+    parse_callback,
+)
+from ._api import AsyncSeedreamAPI
+from ._download import download_image
+from ._primitives import Cancelled, Gate, Sleep, default_sleep, ledger_write
+from ._retry import call_with_retries
+
+__all__ = ["AsyncSeedream"]
+
+logger = logging.getLogger("seedream.workflow")
+
+
+# -- ledger writes: the intent before the POST, the task id before ``submit`` returns ---------------------------------
+
+
+async def _record_intent(
+    core: _Core, body: Mapping[str, Any], directory: str | os.PathLike[str] | None, local_id: str | None = None
+) -> str:
+    local_id = local_id or uuid.uuid4().hex
+    ledger = core.ledger
+    try:
+        await ledger_write(
+            ledger, ledger.record_intent, base_url=core.base_url, params=body, directory=directory, local_id=local_id
+        )
+    except Cancelled:
+        # The intent is written all the same (handed-over writes always run); the POST never left.
+        with contextlib.suppress(LedgerError):  # closed meanwhile: the row stays `intent` (reported unconfirmed)
+            ledger.defer(
+                ledger.record_submit_failed, local_id, may_exist=False, error="cancelled before the request left"
+            )
+        raise
+    return local_id
+
+
+async def _record_response(core: _Core, local_id: str, response: ImageGenerationResponse) -> str:
+    ledger = core.ledger
+    task_id = core._response_id(response)
+    if task_id is None:
+        await ledger_write(ledger, ledger.record_submit_failed, local_id, may_exist=True, error=f"the {_NO_TASK_ID}")
+        raise UnexpectedResponseError(f"the generation {_NO_TASK_ID}", status=200)
+    created = _value(response.created)
+    try:
+        recorded = await ledger_write(
+            ledger,
+            ledger.record_submitted,
+            local_id,
+            task_id=task_id,
+            status=_status(response),
+            created=created if isinstance(created, int) else None,
+            estimated_time=_estimate(response),
+        )
+    except LedgerError as error:
+        raise _unrecorded(task_id, error) from error
+    if recorded is False:
+        raise _duplicate(task_id)
+    core._submitted[task_id] = core.clock()
+    return task_id
+
+
+async def _record_submit_failure(core: _Core, local_id: str, error: BaseException) -> None:
+    """The POST failed. An unusable answer that still carried a good task id: the id is recorded first."""
+    ledger = core.ledger
+    text = f"{type(error).__name__}: {error}"
+    task_id = _answer_id(error)
+    if task_id is not None:
+        try:
+            recorded = await ledger_write(
+                ledger,
+                ledger.record_submitted,
+                local_id,
+                task_id=task_id,
+                status=None,
+                created=None,
+                estimated_time=None,
+                note=text,
+            )
+        except LedgerError as ledger_error:
+            raise _unrecorded(task_id, ledger_error) from error
+        if recorded:
+            core._submitted[task_id] = core.clock()
+        return
+    may_exist = _may_exist(error)
+    await ledger_write(ledger, ledger.record_submit_failed, local_id, may_exist=may_exist, error=text)
+    _log_submit_failure(may_exist, error)
+
+
+async def _record_detail(core: _Core, detail: TaskDetailResponse, asked: str | None = None) -> None:
+    """What a query said about ``asked``; an answer about another task is refused before anything is written."""
+    task_id = _value(detail.id) if asked is None else asked
+    if asked is not None and (foreign := _foreign(asked, detail)) is not None:
+        raise foreign
+    if isinstance(task_id, str):
+        await ledger_write(core.ledger, core.ledger.record_task, task_id, **core._detail_fields(detail))
+
+
+# -- the client ------------------------------------------------------------------------------------------------------
+
+
+class AsyncSeedream:
+    """The high-level client (see ``seedream._workflow``); the sync and async clients are one code.
+
+    ``api_key``: argument or ``$EVOLINK_API_KEY``. ``base_url``: argument,
+    ``$SEEDREAM_BASE_URL`` or the real API. ``ledger``: a :class:`Ledger`, a
+    path, or None for the default location. ``transport``/``http_client`` go
+    to the guarded client; ``download_transport`` to the (key-less) download
+    client. ``polling`` sets the poll schedule (``PollPolicy().scaled(0.1)``
+    for a simulator running at ``time_scale=0.1``). ``sleep``,
+    ``clock`` (monotonic) and ``rng`` are injectable for tests. ``api``
+    replaces the guarded client entirely (tests).
+
+    Made for many tasks at once on one client (``asyncio.gather`` over ``generate``, or threads on the sync
+    client). At most ``max_concurrent_requests`` HTTP requests are in flight (API calls, and downloads
+    separately; None for no cap): the rest queue cheaply here rather than in httpx's connection pool. The async
+    client hands ledger writes to the ledger's writer thread (:meth:`Ledger.awrite`), never blocking the event
+    loop on an fsync, with writes made at the same time sharing one commit; the sync client writes on the
+    caller's thread. The guarantees stay: the intent is on disk before the POST, the task id before ``submit``
+    returns.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        ledger: Ledger | str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        download_transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        polling: PollPolicy | None = None,
+        max_image_bytes: int = MAX_IMAGE_BYTES,
+        download_limits: DownloadLimits | None = None,
+        allow_internal_callbacks: bool = False,
+        allow_internal_result_hosts: bool | None = None,
+        sleep: Sleep = default_sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        api: AsyncSeedreamAPI | None = None,
+        max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
+    ) -> None:
+        if max_concurrent_requests is not None and (
+            isinstance(max_concurrent_requests, bool)
+            or not isinstance(max_concurrent_requests, int)
+            or max_concurrent_requests < 1
+        ):
+            raise ConfigurationError(
+                f"max_concurrent_requests: a positive integer or None (got {max_concurrent_requests!r})"
+            )
+        self._api_gate = Gate(max_concurrent_requests)
+        self._download_gate = Gate(max_concurrent_requests)
+        self._core = _Core(
+            base_url=base_url,
+            ledger=ledger,
+            retry=retry,
+            polling=polling,
+            max_image_bytes=max_image_bytes,
+            clock=clock,
+            rng=rng,
+            download_limits=download_limits,
+            allow_internal_result_hosts=allow_internal_result_hosts,
+        )
+        self._sleep = sleep
+        try:
+            if api is None:
+                api = AsyncSeedreamAPI(
+                    api_key,
+                    base_url=self._core.base_url,
+                    timeout=timeout,
+                    http_client=http_client,
+                    transport=transport,
+                    allow_internal_callbacks=allow_internal_callbacks,
+                )
+            self.api = api
+            self._core.watch_drift(api)  # the monitor's sightings go to this client's ledger
+            self._downloads = httpx.AsyncClient(transport=download_transport, **_download_client_kwargs())
+            bound_sockets(self._downloads)
+        except BaseException:
+            self._core.close_ledger()
+            raise
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._core.ledger
+
+    async def close(self) -> None:
+        await self._downloads.aclose()
+        await self.api.close()
+        self._core.close_ledger()
+
+    async def __aenter__(self) -> AsyncSeedream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def submit(
+        self,
+        prompt: str,
+        *,
+        n: int | None = None,
+        size: str | None = None,
+        quality: str | None = None,
+        image_urls: Sequence[str] | None = None,
+        output_format: str | None = None,
+        web_search: bool = False,
+        callback_url: str | None = None,
+        prompt_priority: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        ledger_id: str | None = None,
+    ) -> ImageGenerationResponse:
+        """Validate, record, POST; returns once the task id is in the ledger.
+
+        ``directory`` is where ``resume`` will put the images if this process
+        does not get to download them. ``ledger_id`` is the ledger row's local
+        id (default: a new one), for callers that recorded it beforehand
+        (``seedream batch`` links each line to its row before the row exists). Retries follow :mod:`seedream._retry`:
+        a POST is repeated only when the server cannot have acted on it.
+        """
+        body = self.api.build_body(
+            prompt,
+            n=n,
+            size=size,
+            quality=quality,
+            image_urls=list(image_urls) if image_urls is not None else None,
+            output_format=output_format,
+            web_search=web_search,
+            callback_url=callback_url,
+            prompt_priority=prompt_priority,
+            extra_body=extra_body,
+        )
+        local_id = await _record_intent(self._core, body, directory, ledger_id)
+        try:
+            response = await call_with_retries(
+                lambda: self._api_gate.run(lambda: self.api.create_generation_from_body(body)),
+                method="POST",
+                operation="POST /v1/images/generations",
+                policy=self._core.retry,
+                sleep=self._sleep,
+                clock=self._core.clock,
+                rng=self._core.rng,
+            )
+        except BaseException as error:
+            await _record_submit_failure(self._core, local_id, error)
+            raise
+        await _record_response(self._core, local_id, response)
+        return response
+
+    async def get(self, task: TaskRef, *, deadline: float | None = None) -> TaskDetailResponse:
+        """One task query (retried per the GET policy), recorded in the ledger."""
+        task_id = _task_id(task)
+        detail = await call_with_retries(
+            lambda: self._api_gate.run(
+                lambda: self.api.get_task(
+                    task_id, timeout=self._core.call_timeout(getattr(self.api, "timeout", None), deadline)
+                )
+            ),
+            method="GET",
+            operation="GET /v1/tasks/{id}",
+            policy=self._core.retry,
+            sleep=self._sleep,
+            clock=self._core.clock,
+            rng=self._core.rng,
+            deadline=deadline,
+        )
+        await _record_detail(self._core, detail, asked=task_id)
+        return detail
+
+    async def wait(
+        self,
+        task: TaskRef,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+    ) -> TaskDetailResponse:
+        """Poll until the task ends; returns it completed, or raises its failure or ``WaitTimeoutError``."""
+        plan = self._core.plan(task, timeout)
+        while True:
+            delay = plan.delay(self._core.clock())
+            if delay > 0:
+                await self._sleep(delay)
+            try:
+                detail = await self.get(plan.task_id, deadline=plan.deadline)
+            except APITimeoutError as error:
+                if self._core.clock() >= plan.deadline:  # the wait's own deadline cut the request short
+                    raise plan.timed_out() from error
+                raise
+            if on_progress is not None:
+                on_progress(detail)
+            done = plan.after_poll(detail, self._core.clock())
+            if done is not None:
+                return done
+
+    async def download(
+        self,
+        task: TaskRef,
+        directory: str | os.PathLike[str],
+        *,
+        on_progress: DownloadCallback | None = None,
+    ) -> list[SavedFile]:
+        """Save every result image of a completed task into ``directory``; files already saved there are kept."""
+        task_id = _task_id(task)
+        if isinstance(task, TaskDetailResponse) and _status(task) == "completed":
+            detail = task
+            await _record_detail(self._core, detail)
+        else:
+            detail = await self.get(task_id)
+        urls = self._core.completed_detail(task_id, detail)
+        target = Path(directory).expanduser().resolve()
+        ensure_directory(target, task_id=task_id)
+        ledger = self._core.ledger
+        await ledger_write(ledger, ledger.record_directory, task_id, target)
+        saved = self._core.already_saved(task_id, target)
+        owned = self._core.owned_files(task_id, target)
+        for index, url in enumerate(urls):
+            if index in saved:
+                continue
+            try:
+                saved[index] = await self._download_gate.run(
+                    partial(
+                        download_image,
+                        self._downloads,
+                        url,
+                        task_id=task_id,
+                        index=index,
+                        count=len(urls),
+                        directory=target,
+                        retry=self._core.retry,
+                        max_bytes=self._core.max_image_bytes,
+                        limits=self._core.download_limits,
+                        allow_internal_hosts=self._core.allow_internal_result_hosts,
+                        owned=owned.get(index),
+                        on_progress=on_progress,
+                        sleep=self._sleep,
+                    )
+                )
+            except LinkExpiredError as error:
+                await ledger_write(ledger, ledger.record_expired, task_id, str(error))
+                raise
+            await ledger_write(ledger, ledger.record_file, saved[index])
+        await ledger_write(ledger, ledger.record_downloaded, task_id, directory=target)
+        return [saved[index] for index in sorted(saved)]
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        directory: str | os.PathLike[str] = ".",
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+        on_download: DownloadCallback | None = None,
+        **params: Any,
+    ) -> Generation:
+        """``submit`` + ``wait`` + ``download``; ``params`` are ``submit``'s keywords."""
+        _check_params(params)
+        response = await self.submit(prompt, directory=directory, **params)
+        task = await self.wait(response, timeout=timeout, on_progress=on_progress)
+        files = await self.download(task, directory, on_progress=on_download)
+        return Generation(task=task, files=files)
+
+    async def resume(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+        on_download: DownloadCallback | None = None,
+    ) -> list[ResumeOutcome]:
+        """Finish every ledger task of this base URL not yet downloaded whose links have not expired.
+
+        Each task goes to the directory recorded at submit time, else
+        ``directory``. Failures are reported per task, never raised.
+        """
+        todo, outcomes = self._core.resume_targets(directory)
+        for entry, target in todo:
+            task_id = entry.task_id or ""
+            remove_partials(target, task_id)
+            try:
+                task = await self.wait(task_id, timeout=timeout, on_progress=on_progress)
+                files = await self.download(task, target, on_progress=on_download)
+            except SeedreamError as error:
+                outcomes.append(self._core.resume_failure(task_id, error))
+            else:
+                outcomes.append(ResumeOutcome(task_id, "downloaded", files))
+        return outcomes
+
+    async def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
+        """Parse a callback body, then return the task as the API reports it when asked by id.
+
+        The callback itself is never trusted: anyone who learns the callback
+        URL can post to it, and no signature is documented.
+        """
+        claimed = parse_callback(body)
+        detail = await self.get(_task_id(claimed))
+        if _status(detail) != _status(claimed):
+            logger.debug("callback for %s claimed %s; the API says %s", detail.id, claimed.status, detail.status)
+        return detail
