@@ -21,14 +21,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from seedream import _drift
+from seedream import AsyncSeedream, Seedream, _drift
 from seedream._cli import app
 from seedream._drift import DriftMonitor
 from seedream._errors import SeedreamError, WaitTimeoutError
 from seedream._ledger import Ledger
 from seedream._polling import PollPolicy
 from seedream._retry import RetryPolicy
-from seedream._workflow import AsyncSeedream, Seedream
 from seedream.simulator import SimulatorConfig, run_simulator
 from seedream.simulator._server import RunningSimulator
 from seedream.testing._drift_cases import CASES, DriftCase, DriftingTransport
