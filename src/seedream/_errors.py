@@ -35,6 +35,7 @@ a response body are redacted with ``redact=``).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,17 @@ def _short(value: object, limit: int = _VALUE_LIMIT) -> str:
 
 
 _CLEAN_DEPTH = 32  # deeper than any answer or request of the API; a hostile body may nest ~1,000 deep
+
+
+def _shown_value(value: object) -> str:
+    """A refused value for a message: short, and a long path keeps its end (the file name says which file)."""
+    looks_like_path = isinstance(value, os.PathLike) or (isinstance(value, str) and value.startswith(os.sep))
+    if looks_like_path and len(str(value)) > _VALUE_LIMIT:
+        text = _redact_text(str(value))
+        if len(text) > _VALUE_LIMIT:
+            return repr("..." + text[-(_VALUE_LIMIT - 5) :])
+        return repr(text)
+    return _short(value)
 
 
 def _clean(value: Any, depth: int = 0) -> Any:
@@ -143,7 +155,7 @@ class RequestValidationError(SeedreamError, ValueError):
         self.value = value
         self.rule = rule
         self.rule_id = rule_id
-        super().__init__(f"{field}: {rule} (got {_short(value)})")
+        super().__init__(f"{field}: {rule} (got {_shown_value(value)})")
 
 
 class APIError(SeedreamError):

@@ -23,7 +23,13 @@ def simulator() -> Iterator[RunningSimulator]:
 
 
 def _env(server: RunningSimulator, tmp_path: Path, key: str = KEY) -> dict[str, str]:
-    return {"EVOLINK_API_KEY": key, "SEEDREAM_BASE_URL": server.base_url, "SEEDREAM_LEDGER": str(tmp_path / "l.db")}
+    # COLUMNS: typer's error box wraps at the terminal width, and a long tmp path would split the file name.
+    return {
+        "EVOLINK_API_KEY": key,
+        "SEEDREAM_BASE_URL": server.base_url,
+        "SEEDREAM_LEDGER": str(tmp_path / "l.db"),
+        "COLUMNS": "400",
+    }
 
 
 def _batch(path: Path, *rows: dict[str, object]) -> Path:

@@ -334,3 +334,12 @@ def test_the_generated_request_model_takes_plain_strings_and_enforces_the_spec_i
             ImageGenerationRequest(**{"prompt": "a lake", **bad}).to_dict()
     with pytest.raises(ConstraintViolation):
         ImageGenerationRequest(prompt="a lake", image_urls=["not a uri"] * 20).to_dict()
+
+
+def test_a_long_path_in_a_refusal_keeps_its_end_so_the_file_is_named() -> None:
+    from seedream import RequestValidationError
+
+    path = "/tmp/" + "deep/" * 30 + "prompts.jsonl"
+    message = str(RequestValidationError("FILE", path, "holds no lines"))
+    assert message.startswith("FILE: holds no lines (got '...") and "prompts.jsonl" in message
+    assert len(message) < 120
