@@ -357,11 +357,11 @@ class Ledger:
             raise LedgerError(f"cannot open the ledger at {self.path}: {exc}") from None
         try:
             self._setup()
-        except LedgerError:
+            self._pending = self.journal_path is not None and _nonempty(self.journal_path)
+            self._replay_pending()
+        except BaseException:  # a refused schema, a lock held past every retry: never leave the connection open
             self._db.close()
             raise
-        self._pending = self.journal_path is not None and _nonempty(self.journal_path)
-        self._replay_pending()
 
     def _setup(self) -> None:
         with self._guard():

@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def _downloaded(ledger: Path) -> tuple[int, int]:
     if not ledger.exists():
         return 0, 0
     try:
-        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1) as db:
+        with closing(sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=1)) as db:  # 3.13 warns otherwise
             states = [str(s) for (s,) in db.execute("SELECT state FROM tasks")]
     except sqlite3.Error:
         return 0, 0
