@@ -207,9 +207,11 @@ def test_sync_submits_under_a_held_lock_are_replayed_by_the_next_write_of_the_sa
         return httpx.Response(404)
 
     ids = []
-    with Seedream(
-        SENTINEL_KEY, base_url=BASE, ledger=Ledger(path, **FAST), transport=httpx.MockTransport(serve)
-    ) as client:
+    # A ledger handed in stays the caller's to close (the client closes only one it opened itself).
+    with (
+        Ledger(path, **FAST) as ledger,
+        Seedream(SENTINEL_KEY, base_url=BASE, ledger=ledger, transport=httpx.MockTransport(serve)) as client,
+    ):
         for i in range(20):
             ids.append(str(client.submit(f"prompt {i}").id))  # returns: the id is durable in the journal
             assert _journal_lines(path) >= 1
