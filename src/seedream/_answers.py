@@ -27,7 +27,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
-from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskStatus
+from seedream_client.models import (
+    CreditsResponse,
+    ImageGenerationResponse,
+    TaskDetailResponse,
+    TaskListResponse,
+    TaskStatus,
+)
 
 from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_for_status
 from ._redaction import cut, json_may_hold_secret, redact_data
@@ -45,6 +51,8 @@ __all__ = [
     "ContentDecoder",
     "is_task_id",
     "parse_create_response",
+    "parse_credits_response",
+    "parse_list_response",
     "parse_task_response",
     "raise_for_task_status",
 ]
@@ -66,7 +74,7 @@ def is_task_id(value: object) -> bool:
     return isinstance(value, str) and TASK_ID_SHAPE.fullmatch(value) is not None
 
 
-M = TypeVar("M", ImageGenerationResponse, TaskDetailResponse)
+M = TypeVar("M", ImageGenerationResponse, TaskDetailResponse, TaskListResponse, CreditsResponse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +204,12 @@ def _unusable(
     return error_for_status(response, reason=reason, redact=redact, task_id=task_id, body=body)
 
 
-_OPERATIONS = {"ImageGenerationResponse": "createImageGeneration", "TaskDetailResponse": "getTaskDetail"}
+_OPERATIONS = {
+    "ImageGenerationResponse": "createImageGeneration",
+    "TaskDetailResponse": "getTaskDetail",
+    "TaskListResponse": "listTasks",
+    "CreditsResponse": "getCredits",
+}
 
 
 def _decoded(
@@ -314,6 +327,30 @@ def parse_task_response(
     return _parse(response, TaskDetailResponse, "TaskDetailResponse", redact, data, body=body)
 
 
+def parse_list_response(
+    response: httpx.Response,
+    *,
+    redact: tuple[str, ...] = (),
+    body: bytes | None = None,
+    drift: DriftMonitor | None = None,
+) -> TaskListResponse:
+    """A 200 answer to ``GET /v1/tasks``: one page of task summaries (their shape checked as every answer's)."""
+    data = _decoded(response, "TaskListResponse", redact, body, drift)
+    return _parse(response, TaskListResponse, "TaskListResponse", redact, data, body=body)
+
+
+def parse_credits_response(
+    response: httpx.Response,
+    *,
+    redact: tuple[str, ...] = (),
+    body: bytes | None = None,
+    drift: DriftMonitor | None = None,
+) -> CreditsResponse:
+    """A 200 answer to ``GET /v1/credits``: the account's and this key's balance."""
+    data = _decoded(response, "CreditsResponse", redact, body, drift)
+    return _parse(response, CreditsResponse, "CreditsResponse", redact, data, body=body)
+
+
 def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
     """``task`` itself, unless it ended ``failed`` (:class:`TaskFailedError`) or ``cancelled``.
 
@@ -326,10 +363,14 @@ def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
     task_id = task.id if isinstance(task.id, str) else "(no id)"
     if task.status == TaskStatus.FAILED:
         error = task.error
-        code = error.code if error and isinstance(error.code, str) else None
+        code = error.code if error and isinstance(error.code, (str, int)) and not isinstance(error.code, bool) else None
         message = error.message if error and isinstance(error.message, str) else None
         raise TaskFailedError(
-            task_id=task_id, code=code, message=message, retryable=is_retryable_task_code(code), task=task
+            task_id=task_id,
+            code=code,
+            message=message,
+            retryable=is_retryable_task_code(code if isinstance(code, str) else None),
+            task=task,
         )
     if task.status == TaskStatus.CANCELLED:
         raise TaskCancelledError(f"task {task_id} was cancelled", task_id=task_id)

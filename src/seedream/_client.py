@@ -34,12 +34,20 @@ from importlib.metadata import version as _dist_version
 from typing import Any
 
 import httpx
-from seedream_client.models import ImageGenerationRequestModel, ImageGenerationResponse, TaskDetailResponse
+from seedream_client.models import (
+    CreditsResponse,
+    ImageGenerationRequestModel,
+    ImageGenerationResponse,
+    TaskDetailResponse,
+    TaskListResponse,
+)
 from seedream_client.types import quote_segment
 
 from ._answers import (
     ACCEPT_ENCODING,
     parse_create_response,
+    parse_credits_response,
+    parse_list_response,
     parse_task_response,
 )
 from ._deadline import Deadline
@@ -53,6 +61,7 @@ from ._errors import (
 )
 from ._redaction import register_secret, scrub_exception
 from ._rules import validate_request
+from ._spec import component_schema, load_spec
 from ._settings import DEFAULT_TIMEOUT, resolve_base_url, resolve_key, resolve_timeout, total_seconds
 
 __all__ = [
@@ -62,6 +71,11 @@ __all__ = [
 
 CREATE_PATH = "/v1/images/generations"
 TASK_PATH = "/v1/tasks/"
+LIST_PATH = "/v1/tasks"
+CREDITS_PATH = "/v1/credits"
+# Operation ids of the spec: what the drift monitor files each answer under.
+LIST_OPERATION = "listTasks"
+CREDITS_OPERATION = "getCredits"
 
 TimeoutLike = float | httpx.Timeout
 
@@ -110,6 +124,42 @@ def _task_path(task_id: object) -> str:
     if not isinstance(task_id, str) or not task_id.strip():
         raise RequestValidationError("task_id", task_id, "a non-empty string (the id returned by create_generation)")
     return TASK_PATH + quote_segment(task_id)
+
+
+def _resolved(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        return component_schema(ref.rsplit("/", 1)[1])
+    return schema
+
+
+def _list_parameters() -> dict[str, Mapping[str, Any]]:
+    """``GET /v1/tasks``'s query parameters and their schemas, as the bundled spec gives them."""
+    operation = load_spec()["paths"][LIST_PATH]["get"]
+    return {
+        p["name"]: _resolved(p.get("schema") or {}) for p in operation.get("parameters", []) if p.get("in") == "query"
+    }
+
+
+def _query_value(name: str, value: object, schema: Mapping[str, Any]) -> str:
+    """``value`` as its query-string text, checked against the parameter's schema; else RequestValidationError."""
+    value = _plain(value)
+    kind = schema.get("type")
+    if kind == "integer":
+        low, high = schema.get("minimum"), schema.get("maximum")
+        rule = f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}"
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        if not is_int or (low is not None and value < low) or (high is not None and value > high):  # type: ignore[operator]
+            raise RequestValidationError(name, value, f"must be {rule} (spec: GET {LIST_PATH})")
+        return str(value)
+    allowed = schema.get("enum")
+    if allowed is not None:
+        if value not in allowed:
+            raise RequestValidationError(name, value, f"must be one of {', '.join(map(str, allowed))}")
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RequestValidationError(name, value, "must be a non-empty string")
+    return value
 
 
 class _Base:
@@ -229,6 +279,25 @@ class _Base:
         validate_request(body, allow_internal_callbacks=self.allow_internal_callbacks)
         return body
 
+    @staticmethod
+    def list_query(
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        status: str | None = None,
+        type_: str | None = None,
+        model: str | None = None,
+    ) -> dict[str, str]:
+        """The checked query of ``GET /v1/tasks`` (rules read from the spec); :class:`RequestValidationError` else.
+
+        None leaves a parameter out (the server's default: page 1, 20 per page, no filter).
+        """
+        given = {"page": page, "page_size": page_size, "status": status, "type": type_, "model": model}
+        schemas = _list_parameters()
+        return {
+            name: _query_value(name, value, schemas.get(name, {})) for name, value in given.items() if value is not None
+        }
+
     def _checked(self, body: object) -> bytes:
         if not isinstance(body, Mapping):
             raise RequestValidationError("(body)", body, "type: must be an object")
@@ -279,6 +348,12 @@ class _Base:
     def _task_request(self, task_id: str, extensions: dict[str, Any]) -> httpx.Request:
         return self._request("GET", httpx.URL(self.base_url + _task_path(task_id)), None, extensions)
 
+    def _list_request(self, query: Mapping[str, str], extensions: dict[str, Any]) -> httpx.Request:
+        return self._request("GET", httpx.URL(self.base_url + LIST_PATH, params=dict(query)), None, extensions)
+
+    def _credits_request(self, extensions: dict[str, Any]) -> httpx.Request:
+        return self._request("GET", httpx.URL(self.base_url + CREDITS_PATH), None, extensions)
+
     # -- answers --------------------------------------------------------------------------------
 
     def _checked_answer(self, response: httpx.Response, body: bytes, over: bool, operation: str) -> None:
@@ -301,6 +376,14 @@ class _Base:
     def _task(self, response: httpx.Response, body: bytes, over: bool) -> TaskDetailResponse:
         self._checked_answer(response, body, over, TASK)
         return parse_task_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
+
+    def _listed(self, response: httpx.Response, body: bytes, over: bool) -> TaskListResponse:
+        self._checked_answer(response, body, over, LIST_OPERATION)
+        return parse_list_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
+
+    def _balance(self, response: httpx.Response, body: bytes, over: bool) -> CreditsResponse:
+        self._checked_answer(response, body, over, CREDITS_OPERATION)
+        return parse_credits_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
 
     def _transport_error(
         self, exc: httpx.HTTPError | httpx.InvalidURL, request: httpx.Request, deadline: Deadline

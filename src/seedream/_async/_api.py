@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
+from seedream_client.models import CreditsResponse, ImageGenerationResponse, TaskDetailResponse, TaskListResponse
 
 from .._answers import MAX_ANSWER_BYTES
 from .._client import USER_AGENT, TimeoutLike, _Base, _encode
@@ -111,6 +111,34 @@ class AsyncSeedreamAPI(_Base):
         request = self._task_request(task_id, extensions)
         response, body, over = await self._exchange(request, deadline)
         return self._task(response, body, over)
+
+    async def list_tasks(
+        self,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        status: str | None = None,
+        type_: str | None = None,
+        model: str | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> TaskListResponse:
+        """One page of this account's tasks, newest first (one GET; items carry no result links).
+
+        Each filter is checked against the spec before anything is sent (``page`` >= 1, ``page_size`` in
+        [1, 100], ``status``/``type_`` from their enums); None leaves it to the server's default.
+        """
+        query = self.list_query(page=page, page_size=page_size, status=status, type_=type_, model=model)
+        deadline, extensions = self._deadline(timeout)
+        request = self._list_request(query, extensions)
+        response, body, over = await self._exchange(request, deadline)
+        return self._listed(response, body, over)
+
+    async def get_credits(self, *, timeout: TimeoutLike | None = None) -> CreditsResponse:
+        """The account's and this key's balance (one GET; reading it costs nothing)."""
+        deadline, extensions = self._deadline(timeout)
+        request = self._credits_request(extensions)
+        response, body, over = await self._exchange(request, deadline)
+        return self._balance(response, body, over)
 
     async def _exchange(self, request: httpx.Request, deadline: Deadline) -> tuple[httpx.Response, bytes, bool]:
         """Send, stream the answer within ``deadline``; the response, its decoded (capped) body, whether over."""
