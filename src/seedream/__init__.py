@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # the same names, for type checkers
     from ._async._api import AsyncSeedreamAPI as AsyncSeedreamAPI
     from ._async._workflow import AsyncSeedream as AsyncSeedream
     from ._batch import BatchReport as BatchReport, read_batch as read_batch, run_batch as run_batch
+    from ._candidates import UnconfirmedRow as UnconfirmedRow
+    from ._cost import Balance as Balance, Estimate as Estimate, Prices as Prices
     from ._download import (
         DownloadLimits as DownloadLimits,
         DownloadProgress as DownloadProgress,
@@ -73,6 +75,8 @@ _MODULES = {
     "_async._api": ("AsyncSeedreamAPI",),
     "_async._workflow": ("AsyncSeedream",),
     "_batch": ("BatchReport", "read_batch", "run_batch"),
+    "_candidates": ("UnconfirmedRow",),
+    "_cost": ("Balance", "Estimate", "Prices"),
     "_download": ("DownloadLimits", "DownloadProgress", "SavedFile"),
     "_errors": (
         "APIConnectionError",

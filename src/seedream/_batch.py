@@ -34,11 +34,12 @@ window of successful submissions and halves at a 429, new submissions pausing
 for the ``Retry-After`` the server asked for.
 
 Money: :data:`DEFAULT_CREDITS_PER_IMAGE` is the price found on the vendor's
-product page (see the constant), an estimate the caller can override, never
-the vendor's word on a bill. ``max_credits`` is checked against the estimate
-of the lines still to be sent, before any is; the account balance too when a
-``balance`` probe is given (the client has no balance endpoint yet: the check
-is then skipped and the report says so).
+product page (see :mod:`seedream._cost`), an estimate the caller can override,
+never the vendor's word on a bill. ``max_credits`` is checked against the
+estimate of the lines still to be sent, before any is; the balance too when a
+``balance`` probe is given (``seedream batch --max-credits`` gives
+``AsyncSeedream.available_credits``, which reads ``GET /v1/credits``; without a
+probe the balance is not checked and the report says so).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from ._cost import DEFAULT_CREDITS_PER_IMAGE, WEB_SEARCH_CREDITS, Prices
 from ._download import SavedFile, remove_partials, sha256_of
 from ._errors import (
     APIConnectionError,
@@ -107,11 +109,6 @@ __all__ = [
     "run_batch",
 ]
 
-#: Credits per generated image: EvoLink's product page for Seedream 5.0 Lite ($0.032 = 2.2 credits per image),
-#: as copied into this project on 2026-12-01. An estimate for budgeting; override it when the price changes.
-DEFAULT_CREDITS_PER_IMAGE = 2.2
-#: Credits per web search (same page); a request may search more than once, so this is a lower bound per line.
-WEB_SEARCH_CREDITS = 0.04
 #: Most lines in flight at once (the AIMD window's ceiling).
 DEFAULT_CONCURRENCY = 8
 #: The generation parameters a line may carry: ``generate``'s keywords.
@@ -359,8 +356,8 @@ class BatchEstimate:
 
 def estimate_credits(lines: Sequence[BatchLine], credits_per_image: float) -> float:
     """Credits the lines pre-charge: ``n`` images each, plus one web search per line that enables it (at least)."""
-    total = sum(line.images * credits_per_image + (WEB_SEARCH_CREDITS if line.web_search else 0.0) for line in lines)
-    return round(total, 6)
+    prices = Prices(per_image=credits_per_image, web_search=WEB_SEARCH_CREDITS)  # the one estimate (seedream._cost)
+    return round(sum(prices.estimate(line.images, line.web_search).credits for line in lines), 6)
 
 
 # -- concurrency -------------------------------------------------------------------------------------------------
@@ -849,7 +846,7 @@ async def _run_batch(
     cost = estimate_credits(to_send, credits_per_image)
     remaining: float | None = None
     if balance is None:
-        note = "balance not checked: this client has no balance endpoint (GET /v1/credits) yet"
+        note = "balance not checked (no balance probe given)"
     else:
         remaining = await balance()
         note = "balance unavailable" if remaining is None else f"balance {remaining:g} credits"

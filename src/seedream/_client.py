@@ -61,8 +61,8 @@ from ._errors import (
 )
 from ._redaction import register_secret, scrub_exception
 from ._rules import validate_request
-from ._spec import component_schema, load_spec
 from ._settings import DEFAULT_TIMEOUT, resolve_base_url, resolve_key, resolve_timeout, total_seconds
+from ._spec import component_schema, load_spec
 
 __all__ = [
     "USER_AGENT",
@@ -149,7 +149,7 @@ def _query_value(name: str, value: object, schema: Mapping[str, Any]) -> str:
         low, high = schema.get("minimum"), schema.get("maximum")
         rule = f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}"
         is_int = isinstance(value, int) and not isinstance(value, bool)
-        if not is_int or (low is not None and value < low) or (high is not None and value > high):  # type: ignore[operator]
+        if not is_int or (low is not None and value < low) or (high is not None and value > high):
             raise RequestValidationError(name, value, f"must be {rule} (spec: GET {LIST_PATH})")
         return str(value)
     allowed = schema.get("enum")

@@ -45,6 +45,7 @@ from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
 from seedream_client.types import Unset
 
 from ._answers import ACCEPT_ENCODING
+from ._candidates import Candidate
 from ._download import (
     DownloadLimits,
     DownloadProgress,
@@ -124,14 +125,22 @@ class ResumeOutcome:
     state: str
     files: list[SavedFile] = field(default_factory=list)
     message: str = ""
+    #: The ledger row (set for ``unconfirmed`` outcomes, whose task id is unknown).
+    local_id: str | None = None
+    #: ``unconfirmed`` only: listed tasks that could be the row's (``seedream._candidates``), never merged.
+    candidates: tuple[Candidate, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "task_id": self.task_id,
             "state": self.state,
             "files": [f.to_dict() for f in self.files],
             "message": self.message,
         }
+        if self.state == "unconfirmed":
+            data["local_id"] = self.local_id
+            data["candidates"] = [c.to_dict() for c in self.candidates]
+        return data
 
 
 # -- shared pieces ---------------------------------------------------------------------------------------------------
@@ -512,6 +521,7 @@ class _Core:
                     ResumeOutcome(
                         entry.task_id,
                         "unconfirmed",
+                        local_id=entry.local_id,
                         message=f"request of {_iso(entry.intent_at)} got no answer: it may have created a charged "
                         "task; check the EvoLink dashboard",
                     )

@@ -13,13 +13,16 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
-from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
+from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskListItem, TaskListResponse
 
+from .._candidates import CLOCK_SKEW_SECONDS, UnconfirmedRow, created_unix, match_candidates, request_window
+from .._cost import Balance, Estimate, Prices, check_budget, check_max_credits, estimate_request
 from .._deadline import bound_sockets
 from .._download import MAX_IMAGE_BYTES, DownloadLimits, SavedFile, ensure_directory, remove_partials
 from .._errors import (
@@ -30,7 +33,7 @@ from .._errors import (
     SeedreamError,
     UnexpectedResponseError,
 )
-from .._ledger import Ledger
+from .._ledger import Ledger, TaskState
 from .._polling import PollPolicy
 from .._retry import RetryPolicy
 from .._workflow import (
@@ -163,7 +166,9 @@ class AsyncSeedream:
     client. ``polling`` sets the poll schedule (``PollPolicy().scaled(0.1)``
     for a simulator running at ``time_scale=0.1``). ``sleep``,
     ``clock`` (monotonic) and ``rng`` are injectable for tests. ``api``
-    replaces the guarded client entirely (tests).
+    replaces the guarded client entirely (tests). ``prices``: the figures cost estimates use
+    (:class:`~seedream._cost.Prices`, default the vendor's published ones); ``max_credits``: the default cap of
+    every ``submit`` (see there).
 
     Made for many tasks at once on one client (``asyncio.gather`` over ``generate``, or threads on the sync
     client). At most ``max_concurrent_requests`` HTTP requests are in flight (API calls, and downloads
@@ -195,7 +200,13 @@ class AsyncSeedream:
         rng: random.Random | None = None,
         api: AsyncSeedreamAPI | None = None,
         max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
+        prices: Prices | None = None,
+        max_credits: float | None = None,
     ) -> None:
+        if prices is not None and not isinstance(prices, Prices):
+            raise ConfigurationError(f"prices: a seedream.Prices (got {type(prices).__name__})")
+        self.prices = prices or Prices()
+        self.max_credits = check_max_credits(max_credits)
         if max_concurrent_requests is not None and (
             isinstance(max_concurrent_requests, bool)
             or not isinstance(max_concurrent_requests, int)
@@ -270,8 +281,13 @@ class AsyncSeedream:
         extra_body: Mapping[str, Any] | None = None,
         directory: str | os.PathLike[str] | None = None,
         ledger_id: str | None = None,
+        max_credits: float | None = None,
     ) -> ImageGenerationResponse:
         """Validate, record, POST; returns once the task id is in the ledger.
+
+        ``max_credits`` (default: the client's): refuse, before anything is sent or written, a request whose
+        cost estimate (:meth:`estimate`) is above it or above the balance ``credits()`` reads (one free GET);
+        :class:`RequestValidationError` names ``max_credits`` or ``balance``, the estimate and the figure.
 
         ``directory`` is where ``resume`` will put the images if this process
         does not get to download them. ``ledger_id`` is the ledger row's local
@@ -291,6 +307,11 @@ class AsyncSeedream:
             prompt_priority=prompt_priority,
             extra_body=extra_body,
         )
+        cap = self.max_credits if max_credits is None else check_max_credits(max_credits)
+        if cap is not None:
+            estimate = estimate_request(body, self.prices)
+            check_budget(estimate, max_credits=cap)  # the cap first: no request at all for what it refuses
+            check_budget(estimate, max_credits=cap, balance=await self.credits())
         local_id = await _record_intent(self._core, body, directory, ledger_id)
         try:
             response = await call_with_retries(
@@ -411,11 +432,12 @@ class AsyncSeedream:
         timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
         on_progress: WaitCallback | None = None,
         on_download: DownloadCallback | None = None,
+        max_credits: float | None = None,
         **params: Any,
     ) -> Generation:
-        """``submit`` + ``wait`` + ``download``; ``params`` are ``submit``'s keywords."""
+        """``submit`` + ``wait`` + ``download``; ``params`` are ``submit``'s keywords (``max_credits`` too)."""
         _check_params(params)
-        response = await self.submit(prompt, directory=directory, **params)
+        response = await self.submit(prompt, directory=directory, max_credits=max_credits, **params)
         task = await self.wait(response, timeout=timeout, on_progress=on_progress)
         files = await self.download(task, directory, on_progress=on_download)
         return Generation(task=task, files=files)
@@ -444,7 +466,99 @@ class AsyncSeedream:
                 outcomes.append(self._core.resume_failure(task_id, error))
             else:
                 outcomes.append(ResumeOutcome(task_id, "downloaded", files))
-        return outcomes
+        return await self._with_candidates(outcomes)
+
+    # -- money and the task list -------------------------------------------------------------------------------
+
+    async def _read(self, call: Callable[[], Any], operation: str) -> Any:
+        """One free GET, retried per the GET policy, within the request cap."""
+        return await call_with_retries(
+            lambda: self._api_gate.run(call),
+            method="GET",
+            operation=operation,
+            policy=self._core.retry,
+            sleep=self._sleep,
+            clock=self._core.clock,
+            rng=self._core.rng,
+        )
+
+    async def credits(self) -> Balance:
+        """The balance (``GET /v1/credits``): the account's and this key's; ``.available`` is what can be spent."""
+        return Balance.from_answer(await self._read(self.api.get_credits, "GET /v1/credits"))
+
+    async def available_credits(self) -> float | None:
+        """What a submission can spend now (None when the answer does not say): ``seedream batch``'s probe."""
+        return (await self.credits()).available
+
+    def estimate(self, prompt: str, **params: Any) -> Estimate:
+        """The cost estimate of a request (``submit``'s keywords), at this client's ``prices``; nothing is sent.
+
+        An estimate from the published prices, never the vendor's bill.
+        """
+        _check_params(params)
+        return estimate_request(self.api.build_body(prompt, **params), self.prices)
+
+    async def list_tasks(
+        self,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        status: str | None = None,
+        type_: str | None = None,
+        model: str | None = None,
+    ) -> TaskListResponse:
+        """One page of this account's tasks, newest first (``GET /v1/tasks``; summaries, no result links).
+
+        The filters are checked before anything is sent (``RequestValidationError`` naming the field).
+        """
+        return await self._read(  # type: ignore[no-any-return]
+            lambda: self.api.list_tasks(page=page, page_size=page_size, status=status, type_=type_, model=model),
+            "GET /v1/tasks",
+        )
+
+    async def unconfirmed_candidates(
+        self, *, skew: float = CLOCK_SKEW_SECONDS, max_pages: int = 10, page_size: int = 100
+    ) -> list[UnconfirmedRow]:
+        """For each ``intent``/``unconfirmed`` row of this base URL, the listed tasks that could be it.
+
+        Same model, created within the row's request window (``seedream._candidates``); tasks the ledger holds
+        for other rows are left out. A hint for the user: nothing is written, no row is ever merged.
+        Pages are read newest first until one is older than every window (at most ``max_pages``).
+        """
+        entries = [
+            e for e in self.ledger.stale(base_url=self.base_url) if e.state in (TaskState.INTENT, TaskState.UNCONFIRMED)
+        ]
+        if not entries:
+            return []
+        earliest = min(request_window(entry, skew=skew)[0] for entry in entries)
+        models = {entry.params.get("model") for entry in entries}
+        model = next(iter(models)) if len(models) == 1 and isinstance(next(iter(models)), str) else None
+        items: list[TaskListItem] = []
+        for page in range(1, max_pages + 1):
+            listed = await self.list_tasks(page=page, page_size=page_size, model=model)
+            items.extend(listed.data)
+            times = [t for t in (created_unix(item.created_at) for item in listed.data) if t is not None]
+            if len(listed.data) < page_size or (times and min(times) < earliest):
+                break
+        known = {str(item.id) for item in items if isinstance(item.id, str) and self.ledger.get(item.id) is not None}
+        return match_candidates(entries, items, known=known, skew=skew)
+
+    async def _with_candidates(self, outcomes: list[ResumeOutcome]) -> list[ResumeOutcome]:
+        """``resume``'s unconfirmed outcomes with the listed tasks that could be them (shown, never merged)."""
+        if not any(outcome.state == "unconfirmed" for outcome in outcomes):
+            return outcomes
+        try:
+            rows = {row.local_id: row for row in await self.unconfirmed_candidates()}
+        except SeedreamError as error:  # the list is a hint: without it the rows are reported as before
+            logger.warning("could not list tasks to match unconfirmed rows: %s", error)
+            return outcomes
+        out = []
+        for outcome in outcomes:
+            row = rows.get(outcome.local_id or "") if outcome.state == "unconfirmed" else None
+            if row is not None:
+                outcome = replace(outcome, candidates=row.candidates, message=f"{outcome.message}; {row.describe()}")
+            out.append(outcome)
+        return out
 
     async def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
         """Parse a callback body, then return the task as the API reports it when asked by id.
