@@ -847,6 +847,8 @@ async def _run_batch(
     remaining: float | None = None
     if balance is None:
         note = "balance not checked (no balance probe given)"
+    elif max_credits is not None and cost > max_credits:  # refused by the cap: no request at all
+        note = "balance not read (the estimate is above max_credits)"
     else:
         remaining = await balance()
         note = "balance unavailable" if remaining is None else f"balance {remaining:g} credits"

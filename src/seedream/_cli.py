@@ -41,12 +41,12 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
-from seedream_client.models import ImageGenerationResponse, TaskDetailResponse
+from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskListResponse
 from seedream_client.types import Unset
 from typer.core import TyperCommand, TyperGroup
 
 from ._async._workflow import AsyncSeedream
-from ._batch import DEFAULT_CREDITS_PER_IMAGE
+from ._cost import DEFAULT_CREDITS_PER_IMAGE, WEB_SEARCH_CREDITS, Balance, Prices
 from ._download import DownloadProgress, SavedFile
 from ._drift import DriftRecord
 from ._errors import (
@@ -129,6 +129,18 @@ Timeout = Annotated[
     float, typer.Option("--timeout", min=0.001, help="Seconds to wait for the task before giving up on waiting.")
 ]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Directory for the images.", file_okay=False)]
+MaxCredits = Annotated[
+    float | None,
+    typer.Option(
+        "--max-credits",
+        min=0,
+        help="Refuse, before sending, a request estimated above this many credits or above the balance.",
+    ),
+]
+CreditsPerImage = Annotated[
+    float,
+    typer.Option(min=0, help="Price used for estimates (EvoLink's published price, 2026-12-01: 2.2 per image)."),
+]
 
 
 class _Redacting(io.TextIOBase):
@@ -211,6 +223,12 @@ _FLAGS = {
     "model_params.output_format": "--output-format",
     "model_params.tools": "--web-search",
     "timeout": "--timeout",
+    "max_credits": "--max-credits",
+    "page": "--page",
+    "page_size": "--page-size",
+    "status": "--status",
+    "type": "--type",
+    "model": "--model",
 }
 
 
@@ -448,6 +466,8 @@ def generate(
     out: OutDir = Path("."),
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the images and download them.")] = True,
     timeout: Timeout = DEFAULT_WAIT_TIMEOUT_SECONDS,
+    max_credits: MaxCredits = None,
+    credits_per_image: CreditsPerImage = DEFAULT_CREDITS_PER_IMAGE,
     base_url: BaseUrl = None,
     ledger: LedgerPath = None,
     json_output: JsonFlag = False,
@@ -456,8 +476,12 @@ def generate(
     """Generate images: submit, wait with a progress bar, download into --out."""
     _logging(verbose)
     output = _Output(json_output)
-    with _reported(output, posting=True), _client(base_url, ledger) as client:
+    prices = Prices(per_image=credits_per_image, web_search=WEB_SEARCH_CREDITS)
+    with _reported(output, posting=True), _client(base_url, ledger, prices=prices) as client:
         params = _generation_params(n, size, quality, image_url, output_format, web_search, callback_url)
+        if max_credits is not None:
+            output.note(f"{client.estimate(prompt, **params)}; cap {max_credits:g}")
+            params["max_credits"] = max_credits
         _run_generate(client, output, prompt=prompt, params=params, out=out, wait=wait, timeout=timeout)
 
 
@@ -546,6 +570,97 @@ def _print_outcomes(output: _Output, outcomes: Sequence[ResumeOutcome]) -> None:
     for outcome in outcomes:
         output.out.print(f"{outcome.task_id or '(no id)'}  {outcome.state}  {outcome.message}".rstrip(), markup=False)
         _print_files(output, outcome.files)
+        for candidate in outcome.candidates:  # a hint for the dashboard, never merged into the row
+            output.out.print(
+                f"    could be {candidate.task_id}  {candidate.status or '?'}  created {_when(candidate.created)}"
+                + ("" if candidate.credits_used is None else f"  {candidate.credits_used:g} credits"),
+                markup=False,
+            )
+
+
+def _when(unix: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
+
+
+# -- balance and the task list -------------------------------------------------------------------------------------
+
+
+@app.command("credits")
+def credits_command(
+    base_url: BaseUrl = None,
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+    verbose: Verbose = False,
+) -> None:
+    """Show the balance (GET /v1/credits): the account's, this key's, and what a request can spend."""
+    _logging(verbose)
+    output = _Output(json_output)
+    with _reported(output), _client(base_url, ledger) as client:  # the ledger only records drift, if any
+        balance = client.credits()
+        output.emit(balance.to_dict(), lambda: _print_balance(output, balance))
+
+
+def _print_balance(output: _Output, balance: Balance) -> None:
+    def shown(value: float | None) -> str:
+        return "?" if value is None else f"{value:g}"
+
+    limit = "no limit of its own" if balance.token_unlimited else f"{shown(balance.token_remaining)} left"
+    output.out.print(f"available  {shown(balance.available)} credits", markup=False)
+    output.out.print(f"account    {shown(balance.user_remaining)} left, {shown(balance.user_used)} used", markup=False)
+    output.out.print(f"this key   {limit}, {shown(balance.token_used)} used", markup=False)
+
+
+@app.command("tasks")
+def tasks_command(
+    page: Annotated[int, typer.Option(help="Page number, from 1.")] = 1,
+    page_size: Annotated[int, typer.Option(help="Tasks per page, 1..100.")] = 20,
+    status: Annotated[
+        str | None, typer.Option(help="Only tasks in this status (pending, processing, completed, failed, cancelled).")
+    ] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Only tasks of this type (image, video, ...).")] = None,
+    model: Annotated[str | None, typer.Option(help="Only tasks of this model.")] = None,
+    base_url: BaseUrl = None,
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+    verbose: Verbose = False,
+) -> None:
+    """List this account's tasks, newest first (GET /v1/tasks; summaries: `seedream status ID` for one)."""
+    _logging(verbose)
+    output = _Output(json_output)
+    with _reported(output), _client(base_url, ledger) as client:
+        listed = client.list_tasks(page=page, page_size=page_size, status=status, type_=type_, model=model)
+        output.emit(listed.to_dict(), lambda: _print_task_list(output, listed))
+
+
+def _print_task_list(output: _Output, listed: TaskListResponse) -> None:
+    from ._candidates import created_unix
+
+    def cell(value: object) -> str:
+        return "" if value is None or isinstance(value, Unset) else str(value)
+
+    rows = []
+    for item in listed.data:
+        created = created_unix(item.created_at)
+        flags = "results" if item.has_results is True else ("error" if item.has_error is True else "")
+        used = item.credits_used
+        rows.append(
+            (
+                cell(item.id),
+                cell(item.status),
+                cell(item.model),
+                "" if created is None else _when(created),
+                "" if isinstance(used, Unset) else f"{used:g}",
+                flags,
+            )
+        )
+    header = ("task", "status", "model", "created", "credits", "")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:  # aligned lines, never cut: the ids are what the other commands take
+        output.out.print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), markup=False)
+    total = cell(listed.total) or "?"
+    output.out.print(f"page {cell(listed.page) or '?'} ({len(listed.data)} shown of {total})", markup=False)
 
 
 @ledger_app.command("list")
@@ -702,11 +817,10 @@ def batch_command(
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Most lines in flight (AIMD ceiling).")] = 8,
     max_credits: Annotated[
-        float | None, typer.Option(min=0, help="Refuse to start if the lines to send are estimated above this.")
+        float | None,
+        typer.Option(min=0, help="Refuse to start if the lines to send are estimated above this or the balance."),
     ] = None,
-    credits_per_image: Annotated[
-        float, typer.Option(min=0, help="Price used for the estimate (vendor's product page, 2026-12: 2.2).")
-    ] = DEFAULT_CREDITS_PER_IMAGE,
+    credits_per_image: CreditsPerImage = DEFAULT_CREDITS_PER_IMAGE,
     strict: Annotated[bool, typer.Option("--strict", help="Send nothing if any line is invalid.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and estimate only; send nothing.")] = False,
     batch_id: Annotated[
@@ -749,6 +863,8 @@ def batch_command(
                         timeout=timeout,
                         max_credits=max_credits,
                         credits_per_image=credits_per_image,
+                        # The balance is read (GET /v1/credits, free) only when a cap was asked for.
+                        balance=client.available_credits if max_credits is not None and not dry_run else None,
                         strict=strict,
                         dry_run=dry_run,
                         on_progress=bar.update,
