@@ -35,7 +35,7 @@ from seedream_client.models import (
     TaskStatus,
 )
 
-from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_for_status
+from ._errors import APIStatusError, TaskCancelledError, TaskFailedError, error_code, error_for_status
 from ._redaction import cut, json_may_hold_secret, redact_data
 from ._rules import is_retryable_task_code
 from ._spec import component_schema
@@ -79,7 +79,7 @@ M = TypeVar("M", ImageGenerationResponse, TaskDetailResponse, TaskListResponse, 
 
 @dataclass(frozen=True, slots=True)
 class _Field:
-    kind: str | None  # JSON type; None: anything goes
+    kind: str | tuple[str, ...] | None  # JSON type (or one of several); None: anything goes
     nested: dict[str, _Field] | None = None  # properties of an object
     items: _Field | None = None  # item of an array
 
@@ -106,7 +106,10 @@ def _field(schema: Mapping[str, Any], seen: frozenset[str]) -> _Field:
     if kind == "array":
         items = schema.get("items")
         return _Field("array", items=_field(items, seen) if isinstance(items, Mapping) else None)
-    return _Field(kind if kind in ("string", "integer", "number", "boolean") else None)
+    simple = ("string", "integer", "number", "boolean")
+    if isinstance(kind, list) and kind and all(k in simple for k in kind):  # `type: [string, integer]`
+        return _Field(tuple(kind))
+    return _Field(kind if kind in simple else None)
 
 
 @cache
@@ -127,6 +130,13 @@ _WORDS = {
 def _conform(value: Any, field: _Field) -> Any:
     """``value`` if it has the field's JSON type (maybe normalised), else raises _Mismatch."""
     kind = field.kind
+    if type(kind) is tuple:
+        for one in kind:
+            try:
+                return _conform(value, _Field(one))
+            except _Mismatch:
+                continue
+        raise _Mismatch(" or ".join(_WORDS[k] for k in kind), value)
     cls = type(value)
     if kind == "string":
         if cls is str or isinstance(value, str):
@@ -168,7 +178,7 @@ def _conform(value: Any, field: _Field) -> Any:
 
 
 def _raise(field: _Field, value: object) -> Any:
-    raise _Mismatch(_WORDS.get(field.kind or "", "a value"), value)
+    raise _Mismatch(_WORDS.get(field.kind, "a value") if isinstance(field.kind, str) else "a value", value)
 
 
 def _conform_object(data: dict[str, Any], nested: dict[str, _Field]) -> dict[str, Any]:
@@ -363,7 +373,7 @@ def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:
     task_id = task.id if isinstance(task.id, str) else "(no id)"
     if task.status == TaskStatus.FAILED:
         error = task.error
-        code = error.code if error and isinstance(error.code, (str, int)) and not isinstance(error.code, bool) else None
+        code = error_code(error.code) if error else None
         message = error.message if error and isinstance(error.message, str) else None
         raise TaskFailedError(
             task_id=task_id,

@@ -685,7 +685,7 @@ class _Run:
                 task = await self.client.wait(task_id, timeout=self.timeout)
                 result.files = await self.client.download(task, self.directory)
             except TaskFailedError as error:
-                result.state, result.code, result.message = "failed", error.code, error.error_message or str(error)
+                result.state, result.code, result.message = "failed", _code(error), error.error_message or str(error)
                 return result
             except TaskCancelledError as error:
                 result.state, result.message = "cancelled", str(error)

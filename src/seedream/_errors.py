@@ -73,6 +73,7 @@ __all__ = [
     "TaskFailedError",
     "UnexpectedResponseError",
     "WaitTimeoutError",
+    "error_code",
     "error_for_status",
     "parse_retry_after",
 ]
@@ -171,8 +172,8 @@ class APIStatusError(APIError):
     """The server answered, but not with the documented success.
 
     Fields: ``status`` (int, even for non-IANA codes), ``code``, ``message``,
-    ``type``, ``param`` from the error envelope when there is one (an integer
-    ``code``, as a vendor page shows, is kept in decimal: ``"400"``),
+    ``type``, ``param`` from the error envelope when there is one (``code`` as
+    sent: a string, or an integer such as ``400``, as a vendor page shows),
     ``request_id`` from the response headers, ``headers`` and the ``body``
     (both redacted), and ``task_id``: the id of a task the answer proves was
     created although it is unusable otherwise (a create answer with a good
@@ -184,7 +185,7 @@ class APIStatusError(APIError):
         message: str,
         *,
         status: int,
-        code: str | None = None,
+        code: str | int | None = None,
         type: str | None = None,
         param: str | None = None,
         request_id: str | None = None,
@@ -206,8 +207,8 @@ class APIStatusError(APIError):
 
     def __str__(self) -> str:
         parts = [f"HTTP {self.status}"]
-        if self.code:
-            parts.append(self.code)
+        if self.code is not None and self.code != "":
+            parts.append(str(self.code))
         text = f"{' '.join(parts)}: {self.message}"
         if self.param:
             text += f" (param: {self.param})"
@@ -294,14 +295,15 @@ class TaskFailedError(TaskError):
     """
 
     def __init__(
-        self, *, task_id: str, code: str | None, message: str | None, retryable: bool, task: object = None
+        self, *, task_id: str, code: str | int | None, message: str | None, retryable: bool, task: object = None
     ) -> None:
         self.code = code
         self.error_message = message
         self.retryable = retryable
         self.task = task
         hint = "retry later" if retryable else "fix the request"
-        super().__init__(f"task {task_id} failed: {code or 'unknown_error'}: {message or ''} ({hint})", task_id=task_id)
+        shown = "unknown_error" if code is None or code == "" else code
+        super().__init__(f"task {task_id} failed: {shown}: {message or ''} ({hint})", task_id=task_id)
 
 
 class TaskCancelledError(TaskError):
@@ -412,11 +414,15 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _code_text(value: object) -> str | None:
-    """``error.code`` as text: a string as is, an integer (a vendor page shows ``400``) in decimal, else None."""
+def error_code(value: object) -> str | int | None:
+    """``error.code`` kept with its JSON type: a string, or an integer (a vendor page shows ``400``); else None."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return value
     return _text(value)
+
+
+def _shown_code(code: str | int | None, secrets: tuple[str, ...]) -> str | int | None:
+    return _redacted(code, secrets) if isinstance(code, str) else code
 
 
 def _redacted(text: str, secrets: tuple[str, ...]) -> str:
@@ -464,7 +470,7 @@ def error_for_status(
 
     fields: dict[str, Any] = {
         "status": status,
-        "code": shown(_code_text(envelope.get("code"))) if envelope else None,
+        "code": _shown_code(error_code(envelope.get("code")), redact) if envelope else None,
         "type": shown(envelope.get("type")) if envelope else None,
         "param": shown(envelope.get("param")) if envelope else None,
         "request_id": shown(request_id),

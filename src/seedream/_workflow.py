@@ -67,6 +67,7 @@ from ._errors import (
     TaskFailedError,
     UnexpectedResponseError,
     WaitTimeoutError,
+    error_code,
 )
 from ._ledger import Ledger, LedgerEntry, TaskState
 from ._polling import PollPolicy, PollScheduler
@@ -254,10 +255,14 @@ def _task_failure(task_id: str, detail: TaskDetailResponse) -> SeedreamError | N
     status = _status(detail)
     if status == "failed":
         error = _value(detail.error)
-        code = None if error is None else _value(error.code)
+        code = None if error is None else error_code(_value(error.code))
         message = None if error is None else _value(error.message)
         return TaskFailedError(
-            task_id=task_id, code=code, message=message, retryable=is_retryable_task_code(code), task=detail
+            task_id=task_id,
+            code=code,
+            message=message,
+            retryable=is_retryable_task_code(code if isinstance(code, str) else None),  # an integer: unknown
+            task=detail,
         )
     if status == "cancelled":
         return TaskCancelledError(f"task {task_id} was cancelled", task_id=task_id)

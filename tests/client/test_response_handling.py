@@ -231,7 +231,7 @@ MALFORMED_TASK_200: list[tuple[str, bytes]] = [
     ("results holding a number", b'{"id": "t", "status": "completed", "results": ["https://x/1.png", 1]}'),
     ("results holding null", b'{"id": "t", "status": "completed", "results": [null]}'),
     ("error a string", b'{"id": "t", "status": "failed", "error": "boom"}'),
-    ("error.code a number", b'{"id": "t", "status": "failed", "error": {"code": 500}}'),
+    ("error.code an object", b'{"id": "t", "status": "failed", "error": {"code": {"n": 500}}}'),
     ("a list", b"[]"),
 ]
 

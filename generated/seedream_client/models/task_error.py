@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -18,16 +18,20 @@ class TaskError:
     """Present only when `status` is `failed`. `code` is a business code (see the task failure table), not an HTTP status.
 
     Attributes:
-        code (str | Unset): Business error code, e.g. content_policy_violation
+        code (int | str | Unset): Business error code, e.g. content_policy_violation (assumed it may also be an integer)
         message (str | Unset): Error description
     """
 
-    code: str | Unset = UNSET
+    code: int | str | Unset = UNSET
     message: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
+        code: int | str | Unset
+        if isinstance(self.code, Unset):
+            code = UNSET
+        else:
+            code = self.code
 
         message = self.message
 
@@ -44,7 +48,13 @@ class TaskError:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        code = d.pop("code", UNSET)
+
+        def _parse_code(data: object) -> int | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(int | str | Unset, data)
+
+        code = _parse_code(d.pop("code", UNSET))
 
         message = d.pop("message", UNSET)
 

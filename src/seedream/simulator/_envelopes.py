@@ -22,7 +22,7 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
     return Response(content, status_code=status, headers=dict(headers or {}), media_type="application/json")
 
 
-def error_body(code: str, message: str, type_: str, param: str | None = None) -> dict[str, Any]:
+def error_body(code: str | int, message: str, type_: str, param: str | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "type": type_}
     if param is not None:
         error["param"] = param
@@ -31,7 +31,7 @@ def error_body(code: str, message: str, type_: str, param: str | None = None) ->
 
 def error_response(
     status: int,
-    code: str,
+    code: str | int,
     message: str,
     type_: str,
     *,

@@ -1,7 +1,8 @@
 """Prompt markers: ``[sim:name=value]`` in a prompt steers one task deterministically.
 
     [sim:fail=CODE]        the task fails with error.code CODE (any [a-z0-9_]+; codes outside the
-                           vendor's table pass through, to test unknown-code handling)
+                           vendor's table pass through, to test unknown-code handling; digits only,
+                           such as 400, are sent as a JSON integer)
     [sim:duration=S]       the task ends S simulated seconds after creation (S >= 0)
     [sim:images=K]         the task yields at most K images (K >= 1), as a prompt asking for fewer would
 

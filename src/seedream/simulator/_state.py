@@ -191,7 +191,10 @@ def task_body(task: Task, now: float, *, base_url: str, config: SimulatorConfig)
     if status == "completed":
         body["results"] = [f"{base_url}/__simulator__/files/{entry.name}" for entry in task.files]
     elif status == "failed" and task.failure is not None:
-        body["error"] = {"code": task.failure[0], "message": task.failure[1]}
+        code = task.failure[0]
+        # A code of digits only is sent as a JSON integer (`[sim:fail=400]`): error codes are not always strings
+        # (spec-facts "Balance": the vendor's page shows `code: 400`), and clients must keep them as sent.
+        body["error"] = {"code": int(code) if code.isdigit() else code, "message": task.failure[1]}
     return body
 
 
