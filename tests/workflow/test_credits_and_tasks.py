@@ -8,14 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from seedream import Prices, RequestValidationError, Seedream
-from seedream._cli import app
 from seedream.simulator import SimulatorConfig, run_simulator
 from seedream.simulator._server import RunningSimulator
 
 from .helpers import SENTINEL_KEY
+
+# The CLI in-process (the key never in its output) and its environment, against this module's simulator.
+from .test_cli import env, run
+
+__all__ = ["env"]  # a fixture: used by name
 
 PER_IMAGE = 1.8  # what the simulator charges (the seed's credits_reserved example)
 
@@ -25,25 +28,6 @@ def simulator() -> Iterator[RunningSimulator]:
     config = SimulatorConfig.for_tests(api_keys=(SENTINEL_KEY,), time_scale=0.01, credits=10.0)
     with run_simulator(config) as server:
         yield server
-
-
-@pytest.fixture
-def env(simulator: RunningSimulator, tmp_path: Path) -> dict[str, str]:
-    return {
-        "EVOLINK_API_KEY": SENTINEL_KEY,
-        "SEEDREAM_BASE_URL": simulator.base_url,
-        "SEEDREAM_ALLOW_INTERNAL_RESULT_HOSTS": "1",
-        "SEEDREAM_LEDGER": str(tmp_path / "cli-ledger.sqlite3"),
-        "COLUMNS": "400",
-    }
-
-
-def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), env=env)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert SENTINEL_KEY not in result.stdout + result.stderr
-    return result.exit_code, result.stdout, result.stderr
 
 
 def posts(server: RunningSimulator) -> int:
