@@ -28,6 +28,7 @@ from importlib.metadata import version as _installed_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -204,6 +205,9 @@ def _hint(error: SeedreamError, posting: bool) -> str:
     task_id = getattr(error, "task_id", None)
     if posting and isinstance(task_id, str) and not isinstance(error, (TaskFailedError, TaskCancelledError)):
         return f" (task {task_id} exists and may be charged: `seedream wait {task_id}` or `seedream resume`)"
+    request = getattr(error, "request", None)
+    if isinstance(request, httpx.Request) and request.method != "POST":  # a read (the balance, a poll) creates nothing
+        return ""
     if posting and (
         isinstance(error, (ServerError, UnexpectedResponseError))
         or (isinstance(error, APIConnectionError) and error.request_sent)

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from seedream import Prices, RequestValidationError, Seedream
@@ -201,3 +202,15 @@ def test_batch_max_credits_within_the_balance_runs(
     assert code == 0, err
     report = json.loads(out)
     assert report["estimate"]["balance"] == 10.0 and posts(simulator) == 1
+
+
+def test_a_failed_balance_read_is_not_reported_as_a_possibly_charged_task() -> None:
+    from seedream import ServerError
+    from seedream._cli import _hint
+
+    def server_error(method: str) -> ServerError:
+        request = httpx.Request(method, "https://api.evolink.ai/v1/credits")
+        return ServerError("boom", status=500, response=httpx.Response(500, request=request))
+
+    assert _hint(server_error("GET"), posting=True) == ""
+    assert "may still have been created and charged" in _hint(server_error("POST"), posting=True)

@@ -288,7 +288,8 @@ class Seedream:
 
         ``max_credits`` (default: the client's): refuse, before anything is sent or written, a request whose
         cost estimate (:meth:`estimate`) is above it or above the balance ``credits()`` reads (one free GET);
-        :class:`RequestValidationError` names ``max_credits`` or ``balance``, the estimate and the figure.
+        :class:`RequestValidationError` names ``max_credits`` or ``balance``, the estimate and the figure. A balance
+        that cannot be read raises that read's error (after the GET retries); nothing is sent then either.
 
         ``directory`` is where ``resume`` will put the images if this process
         does not get to download them. ``ledger_id`` is the ledger row's local
