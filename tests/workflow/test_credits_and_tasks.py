@@ -214,3 +214,23 @@ def test_a_failed_balance_read_is_not_reported_as_a_possibly_charged_task() -> N
 
     assert _hint(server_error("GET"), posting=True) == ""
     assert "may still have been created and charged" in _hint(server_error("POST"), posting=True)
+
+
+def test_the_async_client_refuses_before_any_post_and_lists_and_reads_the_balance(
+    simulator: RunningSimulator, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from seedream import AsyncSeedream
+
+    async def go() -> None:
+        async with AsyncSeedream(SENTINEL_KEY, base_url=simulator.base_url, ledger=tmp_path / "a.sqlite3") as seedream:
+            with pytest.raises(RequestValidationError) as caught:
+                await seedream.submit("a fox", n=5, max_credits=20.0)  # 11 credits: within the cap, above the 10
+            assert caught.value.field == "balance" and posts(simulator) == 0
+            assert seedream.ledger.entries() == []
+            task_id = str((await seedream.submit("a fox", n=1, max_credits=20.0)).id)
+            assert [item.id for item in (await seedream.list_tasks()).data] == [task_id]
+            assert (await seedream.credits()).available == pytest.approx(10.0 - PER_IMAGE)
+
+    asyncio.run(go())
