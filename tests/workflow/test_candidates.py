@@ -104,3 +104,13 @@ def test_rows_whose_outcome_is_known_have_no_candidates() -> None:
         local_id = ledger.record_intent(base_url="https://api.evolink.ai", params={"model": MODEL}, directory=None)
         ledger.record_submit_failed(local_id, may_exist=False, error="HTTP 402 insufficient_quota")
         assert match_candidates(ledger.entries(), [_item("task-unified-a", 1)]) == []
+
+
+def test_the_list_is_read_page_by_page_until_the_last(simulator: RunningSimulator, tmp_path: Path) -> None:
+    with Seedream(SENTINEL_KEY, base_url=simulator.base_url, ledger=tmp_path / "l.sqlite3") as client:
+        _lost_post(client.ledger, simulator.base_url)
+        with SeedreamAPI(SENTINEL_KEY, base_url=simulator.base_url) as other:
+            made = {str(other.create_generation(f"fox {i}").id) for i in range(5)}
+        [row] = client.unconfirmed_candidates(page_size=2)
+    assert {c.task_id for c in row.candidates} == made
+    assert simulator.counters()["requests"]["GET /v1/tasks"] == {"200": 3}  # 2 + 2 + 1, and no fourth page

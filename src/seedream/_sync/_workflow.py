@@ -540,7 +540,9 @@ class Seedream:
             listed = self.list_tasks(page=page, page_size=page_size, model=model)
             items.extend(listed.data)
             times = [t for t in (created_unix(item.created_at) for item in listed.data) if t is not None]
-            if len(listed.data) < page_size or (times and min(times) < earliest):
+            size = listed.page_size if isinstance(listed.page_size, int) else page_size  # the server may cap it
+            last = isinstance(listed.total, int) and page * size >= listed.total
+            if not listed.data or last or (times and min(times) < earliest):  # newest first: older pages are older
                 break
         known = {str(item.id) for item in items if isinstance(item.id, str) and self.ledger.get(item.id) is not None}
         return match_candidates(entries, items, known=known, skew=skew)
