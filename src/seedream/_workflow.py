@@ -119,7 +119,8 @@ class ResumeOutcome:
     ``timeout`` (still running; resume again later), ``error`` (see
     ``message``), ``skipped`` (no directory recorded or given) or
     ``unconfirmed`` (a POST whose outcome is unknown: the task may exist and
-    be charged; only the EvoLink dashboard can tell).
+    be charged; ``candidates`` are the listed tasks that could be it, a hint
+    for the EvoLink dashboard, never proof).
     """
 
     task_id: str | None
