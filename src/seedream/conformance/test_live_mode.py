@@ -8,6 +8,7 @@ than N generations with ``--allow-spend N``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,6 +149,47 @@ def test_zero_spend_mode_reads_the_tasks_it_is_given_and_creates_none(
     result.stdout.fnmatch_lines(["owned tasks (live): 1 read (1 given, *), 0 deviations"])
     assert stand_in.counters()["tasks_created"] == before
     assert stand_in.counters()["requests"]["GET /v1/tasks/{task_id}"].get("200", 0) >= 1
+
+
+def test_the_client_monitors_drift_rows_for_this_server_are_reported_and_fail_the_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any, tmp_path: Path
+) -> None:
+    import httpx
+
+    from seedream._drift import DriftRecord
+    from seedream._ledger import Ledger
+
+    made = httpx.post(
+        stand_in.url("/v1/images/generations"),
+        json={"model": "doubao-seedream-5.0-lite", "prompt": "a lake"},
+        headers={"Authorization": f"Bearer {STAND_IN_KEY}"},
+    ).json()
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        for base_url, task_id in ((stand_in.base_url, made["id"]), ("https://other.example", "task-unified-1-other")):
+            row = ledger.record_intent(base_url=base_url, params={"prompt": "a lake"}, directory=None)
+            ledger.record_submitted(row, task_id=task_id, status="pending", created=1, estimated_time=None)
+        seen = {"rule": "enum ['pending']", "status": 200, "first_seen": 1.0e9, "last_seen": 1.0e9 + 60, "count": 2}
+        ledger.record_drift(
+            [
+                DriftRecord("createImageGeneration", "/status", "unknown-enum", '"queued"', task_id=made["id"], **seen),
+                DriftRecord("getTaskDetail", "/id", "bad-shape", '"img_1"', task_id="task-unified-1-other", **seen),
+                DriftRecord("createImageGeneration", "/error", "missing", "<absent>", task_id=None, **seen),
+            ]
+        )
+    report = tmp_path / "report.json"
+    result = _run_live(
+        pytester, monkeypatch, stand_in, "--ledger", str(path), "--conformance-json", str(report), files=(OWNED_TASKS,)
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(
+        ["client drift monitor (ledger): 1 rows for this server, 1 for other servers, 1 about*"]
+    )
+    rows = [d for d in json.loads(report.read_text(encoding="utf-8"))["deviations"] if "count" in d]
+    assert [(d["operation"], d["pointer"], d["kind"], d["count"]) for d in rows] == [
+        ("createImageGeneration", "/status", "unknown-enum", 2)
+    ]
+    assert rows[0]["first_seen"] == "2001-09-09T01:46:40+00:00" and rows[0]["last_seen"].endswith(":47:40+00:00")
 
 
 @pytest.mark.parametrize(
