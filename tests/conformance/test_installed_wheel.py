@@ -40,6 +40,8 @@ class Installed:
     def run(self, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EVOLINK_API_KEY", "VIRTUAL_ENV")}
         env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        # live runs read the default ledger: one of the test's own (absent), never the user's real one
+        env["SEEDREAM_LEDGER"] = str(self.venv.parent / "no-ledger.sqlite3")
         if key is not None:
             env["EVOLINK_API_KEY"] = key
         return subprocess.run(

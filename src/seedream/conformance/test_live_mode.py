@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from seedream._settings import LEDGER_ENV
 from seedream.conformance.test_server_layer import SpendGuard
 from seedream.simulator import SimulatorConfig, run_simulator
 
@@ -42,6 +43,8 @@ def _run_live(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server: Any, *extra: str, files: tuple[Path, ...] = ()
 ) -> Any:
     monkeypatch.setenv("EVOLINK_API_KEY", STAND_IN_KEY)
+    # live mode reads the default ledger when no --ledger is given: the test's own, never the user's real one
+    monkeypatch.setenv(LEDGER_ENV, str(pytester.path / "no-ledger.sqlite3"))
     # in-process (a fresh interpreter costs seconds of imports); results and clients are per session
     return pytester.runpytest_inprocess(
         *(str(f) for f in files or (SERVER_LAYER,)),
@@ -169,12 +172,15 @@ def test_the_client_monitors_drift_rows_for_this_server_are_reported_and_fail_th
         for base_url, task_id in ((stand_in.base_url, made["id"]), ("https://other.example", "task-unified-1-other")):
             row = ledger.record_intent(base_url=base_url, params={"prompt": "a lake"}, directory=None)
             ledger.record_submitted(row, task_id=task_id, status="pending", created=1, estimated_time=None)
-        seen = {"rule": "enum ['pending']", "status": 200, "first_seen": 1.0e9, "last_seen": 1.0e9 + 60, "count": 2}
+
+        def seen(operation: str, pointer: str, kind: str, example: str, task_id: str | None) -> DriftRecord:
+            return DriftRecord(operation, pointer, kind, example, "a rule", 200, task_id, 1.0e9, 1.0e9 + 60, 2)
+
         ledger.record_drift(
             [
-                DriftRecord("createImageGeneration", "/status", "unknown-enum", '"queued"', task_id=made["id"], **seen),
-                DriftRecord("getTaskDetail", "/id", "bad-shape", '"img_1"', task_id="task-unified-1-other", **seen),
-                DriftRecord("createImageGeneration", "/error", "missing", "<absent>", task_id=None, **seen),
+                seen("createImageGeneration", "/status", "unknown-enum", '"queued"', made["id"]),
+                seen("getTaskDetail", "/id", "bad-shape", '"img_1"', "task-unified-1-other"),
+                seen("createImageGeneration", "/error", "missing", "<absent>", None),
             ]
         )
     report = tmp_path / "report.json"

@@ -126,10 +126,7 @@ def test_stateful_phase_chains_create_then_get_and_every_step_conforms(
     try:
         Machine.run(
             settings=settings(
-                # live, no more scenarios than generations left: a scenario past the cap is refused anyway
-                max_examples=_examples(request.config, server_target)
-                if left == -1
-                else min(left, _examples(request.config, server_target)),
+                max_examples=_examples(request.config, server_target),
                 stateful_step_count=4,
                 deadline=None,
                 database=None,
