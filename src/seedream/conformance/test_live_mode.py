@@ -125,16 +125,23 @@ def test_spend_mode_follows_its_task_to_the_end_and_the_stateful_phase_runs_with
     assert counters["tasks_created"] == cap  # the followed task, then the phase used what was left
 
 
+def _task_on(stand_in: Any) -> str:
+    """The id of a task made on the stand-in directly (as a user's earlier generation would be)."""
+    import httpx
+
+    return str(
+        httpx.post(
+            stand_in.url("/v1/images/generations"),
+            json={"model": "doubao-seedream-5.0-lite", "prompt": "a lake"},
+            headers={"Authorization": f"Bearer {STAND_IN_KEY}"},
+        ).json()["id"]
+    )
+
+
 def test_zero_spend_mode_reads_the_tasks_it_is_given_and_creates_none(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any, tmp_path: Path
 ) -> None:
-    import httpx
-
-    made = httpx.post(
-        stand_in.url("/v1/images/generations"),
-        json={"model": "doubao-seedream-5.0-lite", "prompt": "a lake"},
-        headers={"Authorization": f"Bearer {STAND_IN_KEY}"},
-    ).json()["id"]
+    made = _task_on(stand_in)
     before = stand_in.counters()["tasks_created"]
     result = _run_live(
         pytester,
@@ -157,16 +164,10 @@ def test_zero_spend_mode_reads_the_tasks_it_is_given_and_creates_none(
 def test_the_client_monitors_drift_rows_for_this_server_are_reported_and_fail_the_run(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any, tmp_path: Path
 ) -> None:
-    import httpx
-
     from seedream._drift import DriftRecord
     from seedream._ledger import Ledger
 
-    made = httpx.post(
-        stand_in.url("/v1/images/generations"),
-        json={"model": "doubao-seedream-5.0-lite", "prompt": "a lake"},
-        headers={"Authorization": f"Bearer {STAND_IN_KEY}"},
-    ).json()
+    made = {"id": _task_on(stand_in)}
     path = tmp_path / "ledger.sqlite3"
     with Ledger(path) as ledger:
         for base_url, task_id in ((stand_in.base_url, made["id"]), ("https://other.example", "task-unified-1-other")):
