@@ -12,6 +12,10 @@ The ledger's own record is evidence too, at no cost: a generation refused
 although the spec and the prose rules accept its body (a valid body refused),
 and a 200 the client could not use (no id, an id of another shape).
 
+So is the drift the client's monitor recorded in that ledger (``seedream
+drift``): each row about a task the ledger made against the server under test
+is a deviation of this run, with its first and last sighting and count.
+
 Each deviation is one row of the summary (``3 owned tasks``, ``<kind> at
 <pointer>``) and one entry of the JSON report's ``deviations``.
 
