@@ -2,9 +2,14 @@
 
 :class:`Seedream` and :class:`AsyncSeedream` have the same methods:
 
-* ``submit(prompt, ...)``: validate, write the ledger, POST once (retried only
-  when provably safe, see :mod:`seedream._retry`), write the task id; returns
-  the ``ImageGenerationResponse``.
+* ``submit(prompt, ...)``: validate, write the ledger (with the request's fresh
+  ``Idempotency-Key``), POST once (retried only when provably safe, or replayed
+  with its key where the gateway's support is established, see
+  :mod:`seedream._retry`), write the task id; returns the ``ImageGenerationResponse``.
+* ``probe_idempotency()``: establish (one image's cost) whether the base URL's
+  gateway honours ``Idempotency-Key``, remembered in the ledger (:mod:`seedream._idempotency`).
+* ``recover_unconfirmed()``: with support established, replay ``unconfirmed``
+  rows with their own key and record the task ids recovered.
 * ``wait(task_or_id, timeout=..., on_progress=...)``: poll on the schedule of
   :mod:`seedream._polling` until the task ends; returns the completed
   ``TaskDetailResponse`` or raises ``TaskFailedError`` / ``TaskCancelledError``
@@ -12,8 +17,8 @@
 * ``download(task, directory, on_progress=...)``: save every result (see
   :mod:`seedream._download`); returns the :class:`SavedFile` list.
 * ``generate(prompt, directory=..., ...)``: the three in a row.
-* ``resume(directory=None)``: finish every ledger task of this base URL not yet
-  downloaded whose links have not expired.
+* ``resume(directory=None)``: ``recover_unconfirmed``, then finish every ledger
+  task of this base URL not yet downloaded whose links have not expired.
 * ``confirm_callback(body)``: parse a callback body, then re-fetch the task by
   id and return what the API says (callbacks carry no signature).
 
@@ -117,9 +122,11 @@ class ResumeOutcome:
 
     ``state``: ``downloaded``, ``failed``, ``cancelled``, ``expired``,
     ``timeout`` (still running; resume again later), ``error`` (see
-    ``message``), ``skipped`` (no directory recorded or given) or
+    ``message``), ``skipped`` (no directory recorded or given),
     ``unconfirmed`` (a POST whose outcome is unknown: the task may exist and
-    be charged; only the EvoLink dashboard can tell).
+    be charged; the EvoLink dashboard can tell, a replay of its key where
+    support is established recovers it) or ``submitted`` (``recover_unconfirmed``
+    recovered its task id).
     """
 
     task_id: str | None

@@ -520,7 +520,9 @@ class AsyncSeedream:
         a key younger than the gateway's retention are first replayed (the stored request, its own key) and
         the task each recovers is finished like the others.
         """
-        failed, recovered = await self._replay_unconfirmed()
+        replays = {entry.local_id: await self._replay_row(entry) for entry in self._core.replay_candidates()}
+        failed = {local_id: outcome for local_id, outcome in replays.items() if outcome.state != "submitted"}
+        recovered = {o.task_id: o.message for o in replays.values() if o.state == "submitted" and o.task_id}
         todo, outcomes = self._core.resume_targets(directory, failed)
         for entry, target in todo:
             task_id = entry.task_id or ""
@@ -534,19 +536,17 @@ class AsyncSeedream:
                 outcomes.append(ResumeOutcome(task_id, "downloaded", files, recovered.get(task_id, "")))
         return outcomes
 
-    async def _replay_unconfirmed(self) -> tuple[dict[str, ResumeOutcome], dict[str, str]]:
-        """Replay each replayable ``unconfirmed`` row: (local id -> outcome of a failed replay, task id -> note)."""
-        failed: dict[str, ResumeOutcome] = {}
-        recovered: dict[str, str] = {}
-        for entry in self._core.replay_candidates():
-            outcome = await self._replay_row(entry)
-            if isinstance(outcome, ResumeOutcome):
-                failed[entry.local_id] = outcome
-            else:
-                recovered[outcome[0]] = outcome[1]
-        return failed, recovered
+    async def recover_unconfirmed(self) -> list[ResumeOutcome]:
+        """Replay every replayable ``unconfirmed`` row of this base URL with its own key; ``resume`` does this first.
 
-    async def _replay_row(self, entry: LedgerEntry) -> ResumeOutcome | tuple[str, str]:
+        Only where ``Idempotency-Key`` support is established (:meth:`probe_idempotency`), only rows whose key is
+        younger than the gateway's retention and whose request the ledger holds as sent
+        (``seedream._idempotency.replay_blocker``). Each outcome is ``submitted`` (the task id recovered and
+        recorded; ``message`` says how) or ``unconfirmed`` / ``error`` (why not). Nothing is waited for.
+        """
+        return [await self._replay_row(entry) for entry in self._core.replay_candidates()]
+
+    async def _replay_row(self, entry: LedgerEntry) -> ResumeOutcome:
         key = entry.idempotency_key or ""
         failures: list[BaseException] = []
         try:
@@ -569,7 +569,7 @@ class AsyncSeedream:
             task_id = await _record_response(self._core, entry.local_id, answer.response, note)
         except SeedreamError as error:
             return ResumeOutcome(_answer_id(error), "error", message=f"{type(error).__name__}: {error}")
-        return task_id, note
+        return ResumeOutcome(task_id, "submitted", message=note)
 
     async def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
         """Parse a callback body, then return the task as the API reports it when asked by id.

@@ -517,7 +517,9 @@ class Seedream:
         a key younger than the gateway's retention are first replayed (the stored request, its own key) and
         the task each recovers is finished like the others.
         """
-        failed, recovered = self._replay_unconfirmed()
+        replays = {entry.local_id: self._replay_row(entry) for entry in self._core.replay_candidates()}
+        failed = {local_id: outcome for local_id, outcome in replays.items() if outcome.state != "submitted"}
+        recovered = {o.task_id: o.message for o in replays.values() if o.state == "submitted" and o.task_id}
         todo, outcomes = self._core.resume_targets(directory, failed)
         for entry, target in todo:
             task_id = entry.task_id or ""
@@ -531,19 +533,17 @@ class Seedream:
                 outcomes.append(ResumeOutcome(task_id, "downloaded", files, recovered.get(task_id, "")))
         return outcomes
 
-    def _replay_unconfirmed(self) -> tuple[dict[str, ResumeOutcome], dict[str, str]]:
-        """Replay each replayable ``unconfirmed`` row: (local id -> outcome of a failed replay, task id -> note)."""
-        failed: dict[str, ResumeOutcome] = {}
-        recovered: dict[str, str] = {}
-        for entry in self._core.replay_candidates():
-            outcome = self._replay_row(entry)
-            if isinstance(outcome, ResumeOutcome):
-                failed[entry.local_id] = outcome
-            else:
-                recovered[outcome[0]] = outcome[1]
-        return failed, recovered
+    def recover_unconfirmed(self) -> list[ResumeOutcome]:
+        """Replay every replayable ``unconfirmed`` row of this base URL with its own key; ``resume`` does this first.
 
-    def _replay_row(self, entry: LedgerEntry) -> ResumeOutcome | tuple[str, str]:
+        Only where ``Idempotency-Key`` support is established (:meth:`probe_idempotency`), only rows whose key is
+        younger than the gateway's retention and whose request the ledger holds as sent
+        (``seedream._idempotency.replay_blocker``). Each outcome is ``submitted`` (the task id recovered and
+        recorded; ``message`` says how) or ``unconfirmed`` / ``error`` (why not). Nothing is waited for.
+        """
+        return [self._replay_row(entry) for entry in self._core.replay_candidates()]
+
+    def _replay_row(self, entry: LedgerEntry) -> ResumeOutcome:
         key = entry.idempotency_key or ""
         failures: list[BaseException] = []
         try:
@@ -566,7 +566,7 @@ class Seedream:
             task_id = _record_response(self._core, entry.local_id, answer.response, note)
         except SeedreamError as error:
             return ResumeOutcome(_answer_id(error), "error", message=f"{type(error).__name__}: {error}")
-        return task_id, note
+        return ResumeOutcome(task_id, "submitted", message=note)
 
     def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
         """Parse a callback body, then return the task as the API reports it when asked by id.
