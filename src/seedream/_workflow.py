@@ -276,7 +276,7 @@ def _answer_id(error: BaseException) -> str | None:
 def _log_submit_failure(may_exist: bool, error: BaseException) -> None:
     if may_exist:
         logger.warning(
-            "the generation request failed after it may have reached the server (%s); the task may exist "
+            "the generation request failed (%s) and an attempt may have reached the server; the task may exist "
             "and be charged: it is recorded as unconfirmed in the ledger",
             type(error).__name__,
         )
