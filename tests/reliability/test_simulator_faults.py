@@ -270,7 +270,7 @@ def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice
         ) as client:
             witness.see(repr(client.api))
             await establish(client)
-            assert client._core.keyed == (keys == "honoured")
+            assert client.idempotency.established == (keys == "honoured")
             gate = asyncio.Semaphore(CONCURRENCY)
             await asyncio.gather(*(one(client, gate, i) for i in range(total)))
             await recover(client)

@@ -265,7 +265,7 @@ def test_probe_establishes_support_only_where_keys_are_honoured_and_remembers_it
         async with AsyncSeedream(
             SENTINEL_KEY, base_url=BASE_URL, ledger=ledger, transport=httpx.ASGITransport(app=sim)
         ) as client:
-            assert not client._core.keyed  # unproven by default
+            assert client.idempotency.state == "unproven"  # the default
             return await client.probe_idempotency()
 
     support = asyncio.run(run())
@@ -277,7 +277,7 @@ def test_probe_establishes_support_only_where_keys_are_honoured_and_remembers_it
     states = sorted(str(e.state) for e in ledger.entries())
     assert states == (["rejected", "submitted"] if honoured else ["submitted", "submitted"])
     with Seedream(SENTINEL_KEY, base_url=BASE_URL, ledger=ledger) as later:  # a later client on the same ledger
-        assert later._core.keyed == honoured
+        assert later.idempotency.established == honoured
 
 
 def test_resume_replays_an_unconfirmed_row_once_support_is_established(

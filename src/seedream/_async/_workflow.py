@@ -272,6 +272,11 @@ class AsyncSeedream:
     def ledger(self) -> Ledger:
         return self._core.ledger
 
+    @property
+    def idempotency(self) -> IdempotencySupport:
+        """What is known about this base URL's ``Idempotency-Key`` support (``unproven`` until probed)."""
+        return self._core.idempotency
+
     async def close(self) -> None:
         await self._downloads.aclose()
         await self.api.close()

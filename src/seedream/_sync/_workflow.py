@@ -271,6 +271,11 @@ class Seedream:
     def ledger(self) -> Ledger:
         return self._core.ledger
 
+    @property
+    def idempotency(self) -> IdempotencySupport:
+        """What is known about this base URL's ``Idempotency-Key`` support (``unproven`` until probed)."""
+        return self._core.idempotency
+
     def close(self) -> None:
         self._downloads.close()
         self.api.close()
