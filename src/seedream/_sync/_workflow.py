@@ -324,18 +324,31 @@ class Seedream:
             extra_body=extra_body,
         )
         key = new_key()  # one per intent, on disk before the request leaves
-        local_id = _record_intent(self._core, body, directory, ledger_id, key)
-        failures: list[BaseException] = []
-        try:
-            answer = self._post(body, key, failures, keyed=self._core.keyed)
-        except BaseException as error:
-            _record_submit_failure(self._core, local_id, error, failures, key)
-            raise
+        local_id, answer, failures = self._send(body, key, directory, ledger_id, keyed=self._core.keyed)
         note = _recovered_note(failures, key, answer.replayed)
         if note is not None:
             logger.info("task %s: %s", _value(answer.response.id), note)
         _record_response(self._core, local_id, answer.response, note)
         return answer.response
+
+    def _send(
+        self,
+        body: Mapping[str, Any],
+        key: str,
+        directory: str | os.PathLike[str] | None,
+        ledger_id: str | None,
+        *,
+        keyed: bool,
+    ) -> tuple[str, CreateAnswer, list[BaseException]]:
+        """A new ledger row under ``key``, then the POST: (local id, answer, every failed attempt's error)."""
+        local_id = _record_intent(self._core, body, directory, ledger_id, key)
+        failures: list[BaseException] = []
+        try:
+            answer = self._post(body, key, failures, keyed=keyed)
+        except BaseException as error:
+            _record_submit_failure(self._core, local_id, error, failures, key)
+            raise
+        return local_id, answer, failures
 
     def _post(self, body: Mapping[str, Any], key: str, failures: list[BaseException], *, keyed: bool) -> CreateAnswer:
         """The generation POST under ``key`` through the retry ladder; every attempt's error goes to ``failures``."""
@@ -381,13 +394,7 @@ class Seedream:
 
     def _probe_post(self, body: Mapping[str, Any], key: str, first: str | None) -> tuple[str, bool]:
         """One probe POST with its own ledger row: (task id, replayed). A replay of ``first`` closes its row."""
-        local_id = _record_intent(self._core, body, None, None, key)
-        failures: list[BaseException] = []
-        try:
-            answer = self._post(body, key, failures, keyed=False)
-        except BaseException as error:
-            _record_submit_failure(self._core, local_id, error, failures, key)
-            raise
+        local_id, answer, _ = self._send(body, key, None, None, keyed=False)
         task_id = self._core._response_id(answer.response)
         if first is not None and task_id == first:
             ledger_write(self._core.ledger, self._core.ledger.record_replay_of, local_id, first)
