@@ -340,3 +340,34 @@ def test_probe_evidence_names_the_key_and_the_task_ids() -> None:
     state, evidence = judge_probe("run_k", "t1", "t2", False)
     assert state == "not_supported" and "t1" in evidence and "t2" in evidence and "run_k" in evidence
     assert judge_probe("run_k", "t1", "t1", False)[0] == "not_supported"
+
+
+@pytest.mark.parametrize("replayed", [True, False], ids=["replayed", "second-task"])
+def test_probe_on_both_sides_sends_one_body_twice_under_one_key(
+    make_client: Callable[..., Seedream], ledger: Ledger, replayed: bool
+) -> None:
+    second = created_response() if replayed else created_response("task-unified-1757165031-second")
+    if replayed:
+        second.headers["idempotency-replayed"] = "true"
+    server = ScriptedServer(posts=[created_response(), second])
+    support = make_client(server).probe_idempotency()
+    posts = [r for r in server.requests if r.method == "POST"]
+    assert len(posts) == 2 and posts[0].content == posts[1].content and len(set(keys_sent(server))) == 1
+    assert b'"n":1' in posts[0].content
+    assert support.state == ("supported" if replayed else "not_supported") and keys_sent(server)[0] in support.evidence
+    assert sorted(str(e.state) for e in ledger.entries()) == (
+        ["rejected", "submitted"] if replayed else ["submitted", "submitted"]
+    )
+
+
+def test_a_row_stored_redacted_is_not_replayed() -> None:
+    from seedream._idempotency import body_digest, replay_blocker
+    from seedream._ledger import redact_params
+
+    sent = {"prompt": "x", "callback_url": "https://example.com/hook?token=secret"}
+    stored = redact_params(sent)
+    now = time.time()
+    assert replay_blocker(key="run_k", stored_digest=body_digest(sent), params=sent, intent_at=now) is None
+    why = replay_blocker(key="run_k", stored_digest=body_digest(sent), params=stored, intent_at=now)
+    assert why is not None and "redacted" in why
+    assert "no Idempotency-Key" in (replay_blocker(key=None, stored_digest=None, params=sent, intent_at=now) or "")
