@@ -191,7 +191,9 @@ def test_owned_tasks_ledger_record_shows_no_refused_valid_body_nor_unusable_answ
         match = _HTTP_STATUS.search(entry.error_message or "")
         status = int(match.group(1)) if match else None
         source = f"ledger row {entry.local_id}"
-        if entry.state == TaskState.REJECTED and status in _BODY_REFUSALS and _valid(entry.params):
+        # A refusal without an admission code is `unconfirmed` since the admission codes decide (seedream_rules).
+        refused = entry.state in (TaskState.REJECTED, TaskState.UNCONFIRMED)
+        if refused and status in _BODY_REFUSALS and _valid(entry.params):
             deviation = Deviation(CREATE, "", "valid-body-refused", str(status), "a body the spec and rules accept")
             problems.append(_record(conformance_results, deviation, source))
         elif entry.state == TaskState.UNCONFIRMED and entry.task_id is None and status == 200:
