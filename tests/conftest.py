@@ -3,11 +3,51 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+# -- the user's own ledger is never touched by a test ------------------------------------------------------------------
+# A test that forgets SEEDREAM_LEDGER (or a subprocess, a docs example) would otherwise write into the real
+# per-user ledger, and a newer schema there breaks the user's older seedream. Every test process sees a fresh
+# data directory; the real ledger is watched and the run fails if it changed anyway.
+_REAL_LEDGER: tuple[Path, tuple[int, int] | None] | None = None
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _REAL_LEDGER
+    if _REAL_LEDGER is not None or os.environ.get("SEEDREAM_TEST_DATA_HOME"):
+        return  # a nested pytest (pytester, a subprocess): the outer run set it up
+    import platformdirs
+
+    real = platformdirs.user_data_path("seedream", appauthor=False) / "ledger.sqlite3"
+    _REAL_LEDGER = (real, _stamp(real))
+    home = tempfile.mkdtemp(prefix="seedream-test-data-")
+    os.environ["SEEDREAM_TEST_DATA_HOME"] = os.environ["XDG_DATA_HOME"] = home
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _REAL_LEDGER is None:
+        return
+    real, before = _REAL_LEDGER
+    shutil.rmtree(os.environ["SEEDREAM_TEST_DATA_HOME"], ignore_errors=True)
+    if _stamp(real) != before:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nthe user's real ledger {real} was written during the tests: a test escaped the test data home")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

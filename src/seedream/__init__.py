@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # the same names, for type checkers
         UnexpectedResponseError as UnexpectedResponseError,
         WaitTimeoutError as WaitTimeoutError,
     )
+    from ._idempotency import IdempotencySupport as IdempotencySupport
     from ._ledger import Ledger as Ledger, LedgerEntry as LedgerEntry, default_ledger_path as default_ledger_path
     from ._polling import PollPolicy as PollPolicy
     from ._preflight import (
@@ -103,6 +104,7 @@ _MODULES = {
         "UnexpectedResponseError",
         "WaitTimeoutError",
     ),
+    "_idempotency": ("IdempotencySupport",),
     "_ledger": ("Ledger", "LedgerEntry", "default_ledger_path"),
     "_polling": ("PollPolicy",),
     "_preflight": ("ReferenceImageInfo", "preflight_reference_image", "preflight_reference_images"),

@@ -61,6 +61,7 @@ from ._errors import (
     UnexpectedResponseError,
     WaitTimeoutError,
 )
+from ._idempotency import IdempotencySupport
 from ._ledger import Ledger, LedgerEntry
 from ._polling import PollPolicy
 from ._redaction import RedactingFilter, redact
@@ -115,6 +116,12 @@ app = typer.Typer(
 )
 ledger_app = typer.Typer(cls=_Group, help="The local task ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
+idempotency_app = typer.Typer(
+    cls=_Group,
+    help="Whether the gateway honours Idempotency-Key (what lets a lost POST be replayed without a second charge).",
+    no_args_is_help=True,
+)
+app.add_typer(idempotency_app, name="idempotency")
 
 BaseUrl = Annotated[
     str | None,
@@ -700,6 +707,59 @@ def _print_entries(output: _Output, path: str, entries: Sequence[LedgerEntry]) -
             str(entry.params.get("prompt", ""))[:40],
         )
     output.out.print(table)
+
+
+@idempotency_app.command("probe")
+def idempotency_probe(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Spend the image without asking.")] = False,
+    base_url: BaseUrl = None,
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+    verbose: Verbose = False,
+) -> None:
+    """Establish whether the base URL honours Idempotency-Key: one one-image body sent twice under one key.
+
+    Costs one image (two where keys are ignored). The verdict is kept in the ledger for this base URL; only
+    `supported` lets lost POSTs (and `seedream resume` for unconfirmed rows) be replayed with their own key.
+    """
+    _logging(verbose)
+    output = _Output(json_output)
+    if not yes and not typer.confirm(
+        "The probe creates one paid image (two if the gateway ignores keys). Go on?", err=True, default=False
+    ):
+        output.note("nothing sent")
+        raise typer.Exit(1)
+    with _reported(output, posting=True), _client(base_url, ledger) as client:
+        output.note(f"ledger {client.ledger.path}")
+        support = client.probe_idempotency()
+        output.emit(support.to_dict(), lambda: _print_support(output, [support]))
+
+
+@idempotency_app.command("status")
+def idempotency_status(
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", envvar=BASE_URL_ENV, help="Only this base URL [default: all]")
+    ] = None,
+    ledger: LedgerPath = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """What the ledger knows about each base URL's Idempotency-Key support (sends nothing)."""
+    output = _Output(json_output)
+    with _reported(output), Ledger(ledger) as opened:
+        known = opened.idempotency_support(base_url)
+        if base_url is not None and not known:
+            known = [IdempotencySupport(base_url)]
+        output.emit([k.to_dict() for k in known], lambda: _print_support(output, known))
+
+
+def _print_support(output: _Output, known: Sequence[IdempotencySupport]) -> None:
+    if not known:
+        output.out.print("no base URL probed yet: every lost POST stays unconfirmed (never replayed)", markup=False)
+    import time
+
+    for item in known:
+        when = "" if item.checked_at is None else time.strftime(" (%Y-%m-%d %H:%M)", time.localtime(item.checked_at))
+        output.out.print(f"{item.base_url}  {item.state}{when}  {item.evidence}", markup=False)
 
 
 @app.command()

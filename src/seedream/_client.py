@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
@@ -59,6 +60,7 @@ from ._errors import (
     RequestValidationError,
     error_for_status,
 )
+from ._idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, RUN_ID_HEADER, check_key, new_key
 from ._redaction import register_secret, scrub_exception
 from ._rules import validate_request
 from ._settings import DEFAULT_TIMEOUT, resolve_base_url, resolve_key, resolve_timeout, total_seconds
@@ -66,6 +68,7 @@ from ._spec import component_schema, load_spec
 
 __all__ = [
     "USER_AGENT",
+    "CreateAnswer",
     "TimeoutLike",
 ]
 
@@ -80,6 +83,19 @@ CREDITS_OPERATION = "getCredits"
 TimeoutLike = float | httpx.Timeout
 
 _MODEL = ImageGenerationRequestModel.DOUBAO_SEEDREAM_5_0_LITE.value
+
+
+@dataclass(frozen=True)
+class CreateAnswer:
+    """A generation POST's answer with what the headers said: the key it carried, whether it was a replay.
+
+    ``replayed``: the answer carried ``idempotency-replayed: true`` (the original answer to an earlier request
+    with the same ``idempotency_key``; no second task was created).
+    """
+
+    response: ImageGenerationResponse
+    idempotency_key: str
+    replayed: bool
 
 
 def _package_version() -> str:
@@ -342,8 +358,17 @@ class _Base:
         request.read()  # so hooks and transports can look at request.content
         return request
 
-    def _create_request(self, body: bytes, extensions: dict[str, Any]) -> httpx.Request:
-        return self._request("POST", self._create_url, body, extensions)
+    def _create_request(self, body: bytes, extensions: dict[str, Any], idempotency_key: str) -> httpx.Request:
+        request = self._request("POST", self._create_url, body, extensions)
+        # As the vendor's clients send it (seedream._idempotency): the key, and the same value as the run id.
+        request.headers[IDEMPOTENCY_HEADER] = idempotency_key
+        request.headers[RUN_ID_HEADER] = idempotency_key
+        return request
+
+    @staticmethod
+    def _key_to_send(idempotency_key: str | None) -> str:
+        """The key a create call sends: the caller's (checked), else a fresh one."""
+        return new_key() if idempotency_key is None else check_key(idempotency_key)
 
     def _task_request(self, task_id: str, extensions: dict[str, Any]) -> httpx.Request:
         return self._request("GET", httpx.URL(self.base_url + _task_path(task_id)), None, extensions)
@@ -369,9 +394,11 @@ class _Base:
             )
             raise error_for_status(response, reason=reason, redact=self._redact, body=body)
 
-    def _created(self, response: httpx.Response, body: bytes, over: bool) -> ImageGenerationResponse:
+    def _created(self, response: httpx.Response, body: bytes, over: bool, idempotency_key: str) -> CreateAnswer:
         self._checked_answer(response, body, over, CREATE)
-        return parse_create_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
+        parsed = parse_create_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
+        replayed = response.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
+        return CreateAnswer(parsed, idempotency_key, replayed)
 
     def _task(self, response: httpx.Response, body: bytes, over: bool) -> TaskDetailResponse:
         self._checked_answer(response, body, over, TASK)

@@ -73,6 +73,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ._download import SavedFile
 from ._drift import DriftRecord
 from ._errors import LedgerError
+from ._idempotency import IdempotencySupport, body_digest
 from ._redaction import cut, redact
 from ._settings import LEDGER_ENV
 
@@ -212,6 +213,17 @@ CREATE TABLE IF NOT EXISTS drift (
 );
 """
 
+_IDEMPOTENCY_SCHEMA = """
+ALTER TABLE tasks ADD COLUMN idempotency_key TEXT;
+ALTER TABLE tasks ADD COLUMN body_sha256 TEXT;
+CREATE TABLE IF NOT EXISTS idempotency_support (
+    base_url    TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,
+    evidence    TEXT NOT NULL,
+    checked_at  REAL NOT NULL
+);
+"""
+
 #: Numbered schema migrations, applied in order to a ledger whose ``user_version`` is below their number.
 #: Never edit a released one: add the next.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -222,6 +234,9 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (3, _BATCH_SCHEMA),
     # 4: drift the client saw in the API's answers (seedream._drift, `seedream drift`).
     (4, _DRIFT_SCHEMA),
+    # 5: each request's Idempotency-Key and the digest of its body as sent (seedream._idempotency); what the probe
+    # established about each base URL's support.
+    (5, _IDEMPOTENCY_SCHEMA),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -306,6 +321,8 @@ class LedgerEntry:
     error_code: str | None
     error_message: str | None
     duplicate_of: str | None = None  # the task id this request's answer repeated (another row holds it)
+    idempotency_key: str | None = None  # sent with the request (None: written by an older seedream)
+    body_sha256: str | None = None  # seedream._idempotency.body_digest of the body as sent
     files: list[LedgerFile] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -779,15 +796,20 @@ class Ledger:
         params: Mapping[str, Any],
         directory: str | os.PathLike[str] | None,
         local_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
-        """Write the row before the POST is sent; returns its local id (``local_id``, else a new one)."""
+        """Write the row before the POST is sent; returns its local id (``local_id``, else a new one).
+
+        ``idempotency_key`` is the key the POST will carry; the digest of ``params`` as given (before redaction)
+        is kept beside it, so a replay can tell whether the stored request is still the one sent.
+        """
         local_id = local_id or uuid.uuid4().hex
         now = self._clock()
         with self._transaction() as db:
             _execute(
                 db,
-                "INSERT INTO tasks (local_id, state, base_url, params, directory, intent_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (local_id, state, base_url, params, directory, intent_at, updated_at,"
+                " idempotency_key, body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     local_id,
                     TaskState.INTENT,
@@ -796,9 +818,46 @@ class Ledger:
                     _directory(directory),
                     now,
                     now,
+                    idempotency_key,
+                    body_digest(params),
                 ),
             )
         return local_id
+
+    def record_replay_of(self, local_id: str, task_id: str) -> None:
+        """The POST of ``local_id`` was answered with another row's task as an idempotent replay: it created nothing.
+
+        The row ends ``rejected`` (nothing of its own to wait for) with the task it was a replay of in its message.
+        """
+        message = f"idempotent replay: the gateway answered with task {redact(task_id)}, created nothing"
+        with self._transaction() as db:
+            self._advance(db, "local_id", local_id, TaskState.REJECTED, {"error_message": message})
+
+    def record_idempotency_support(self, support: IdempotencySupport) -> None:
+        """Remember what a probe established about ``support.base_url`` (replaces the earlier verdict)."""
+        with self._transaction() as db:
+            _execute(
+                db,
+                "INSERT OR REPLACE INTO idempotency_support (base_url, state, evidence, checked_at)"
+                " VALUES (?, ?, ?, ?)",
+                (
+                    _clean_base_url(support.base_url),
+                    support.state,
+                    cut(support.evidence, 1000),
+                    self._clock() if support.checked_at is None else support.checked_at,
+                ),
+            )
+
+    def idempotency_support(self, base_url: str | None = None) -> list[IdempotencySupport]:
+        """What probes established, per base URL (only ``base_url``'s when given; nothing recorded: empty)."""
+        query = "SELECT base_url, state, evidence, checked_at FROM idempotency_support"
+        args: tuple[str, ...] = ()
+        if base_url is not None:
+            query += " WHERE base_url = ?"
+            args = (_clean_base_url(base_url),)
+        with self._guard():
+            rows = self._db.execute(query + " ORDER BY base_url", args).fetchall()
+        return [IdempotencySupport(row[0], row[1], row[2], row[3]) for row in rows]
 
     def record_submitted(
         self,
@@ -1076,6 +1135,8 @@ _COLUMN_NAMES = (
     "error_code",
     "error_message",
     "duplicate_of",
+    "idempotency_key",
+    "body_sha256",
 )
 _COLUMNS = ", ".join(_COLUMN_NAMES)
 

@@ -9,16 +9,25 @@ ladder (:func:`decide`), applied by the one runner (``_async/_retry.py``, genera
 3. 429                                      -> retry after ``Retry-After``, else backoff
 4. connection failed before sending         -> retry with backoff (the server never saw it)
 5. GET: 5xx, timeout, connection lost       -> retry with backoff (reading twice is harmless)
-6. POST: 5xx, timeout, connection lost      -> give up, unless ``replay_unsafe_posts``
-7. anything else (4xx, bad body)            -> give up
+6. keyed POST: 5xx, timeout, connection lost, or 409 ``paid_outcome_unknown`` (the key's first request is
+   still being served)                      -> replay with the same ``Idempotency-Key`` after backoff
+7. POST: 5xx, timeout, connection lost      -> give up, unless ``replay_unsafe_posts``
+8. anything else (4xx, bad body)            -> give up
 
 Why POSTs are special: every generation request pre-charges credits for
-``n`` images and the API documents no idempotency key. After a read timeout,
-a dropped connection or a 5xx the server may already have created (and
-charged) the task, so a replay can pay twice for one picture. Only a 429 (the
-request was refused) and a connection failure that provably happened before
-the request left the process are safe. ``replay_unsafe_posts=True`` restores
-the other retries for callers who accept that risk knowingly.
+``n`` images. After a read timeout, a dropped connection or a 5xx the server
+may already have created (and charged) the task, so a plain replay can pay
+twice for one picture. Only a 429 (the request was refused) and a connection
+failure that provably happened before the request left the process are safe.
+
+Every generation POST carries an ``Idempotency-Key`` (``seedream._idempotency``; assumed from the vendor's own
+clients, the vendor's page documents none). A POST is *keyed* (step 6) only when the gateway's support for keys
+has been established for its base URL by the probe recorded in the ledger: then the gateway answers a repeated
+key with the original task (``idempotency-replayed: true``) instead of creating a second one, and a lost answer is
+recovered by a replay of the very same request, at most ``max_attempts`` attempts in all (:data:`MAX_ATTEMPTS`).
+Without established support, step 7 stands: never replayed. A 409 ``idempotency_conflict`` (the key was used for
+another body) is never retried. ``replay_unsafe_posts=True`` restores the other retries for callers who accept the
+double-charge risk knowingly.
 
 Every decision is logged at DEBUG on the ``seedream.retry`` logger with the
 attempt number, the error class, status and code: never headers, bodies or
@@ -32,11 +41,12 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from ._errors import APIConnectionError, APIStatusError, RateLimitError
+from ._errors import APIConnectionError, APIStatusError, IdempotencyConflictError, RateLimitError
 
 __all__ = [
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_CAP_SECONDS",
+    "IN_PROGRESS_CODE",
     "JITTER_FRACTION",
     "MAX_ATTEMPTS",
     "RETRY_AFTER_CAP_SECONDS",
@@ -59,6 +69,9 @@ BACKOFF_CAP_SECONDS = 8.0
 JITTER_FRACTION = 0.5
 #: The longest ``Retry-After`` honoured; a server asking for more gets the error passed on instead.
 RETRY_AFTER_CAP_SECONDS = 30.0
+
+#: The 409 code of a key whose first request is still being served (assumed: EvoLink's public CLI names it).
+IN_PROGRESS_CODE = "paid_outcome_unknown"
 
 Method = Literal["GET", "POST"]
 
@@ -116,8 +129,12 @@ def decide(
     policy: RetryPolicy,
     rng: random.Random,
     remaining: float | None = None,
+    keyed: bool = False,
 ) -> Decision:
-    """Whether to retry after ``error`` ended attempt number ``attempt``; ``remaining`` is the caller's time left."""
+    """Whether to retry after ``error`` ended attempt number ``attempt``; ``remaining`` is the caller's time left.
+
+    ``keyed``: the POST carries an ``Idempotency-Key`` the base URL's gateway is established to honour (step 6).
+    """
     status = _status(error)
     decision: Decision
     if attempt >= policy.max_attempts:
@@ -133,10 +150,19 @@ def decide(
         decision = Decision(True, backoff_delay(attempt, policy, rng), "429 without Retry-After, backing off")
     elif isinstance(error, APIConnectionError) and not error.request_sent:
         decision = Decision(True, backoff_delay(attempt, policy, rng), "connection failed before the request was sent")
+    elif keyed and method == "POST" and isinstance(error, IdempotencyConflictError) and error.code == IN_PROGRESS_CODE:
+        reason = "409: the key's first request is still being served, asking again"
+        decision = Decision(True, backoff_delay(attempt, policy, rng), reason)
     elif isinstance(error, APIConnectionError) or (status is not None and status >= 500):
         what = f"HTTP {status}" if status is not None else type(error).__name__
         if method == "GET":
             decision = Decision(True, backoff_delay(attempt, policy, rng), f"{what} on a GET, safe to repeat")
+        elif keyed:
+            decision = Decision(
+                True,
+                backoff_delay(attempt, policy, rng),
+                f"{what} on a POST, replaying with the same Idempotency-Key (support established for this base URL)",
+            )
         elif policy.replay_unsafe_posts:
             decision = Decision(
                 True, backoff_delay(attempt, policy, rng), f"{what} on a POST, replaying: replay_unsafe_posts is set"

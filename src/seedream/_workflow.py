@@ -2,9 +2,14 @@
 
 :class:`Seedream` and :class:`AsyncSeedream` have the same methods:
 
-* ``submit(prompt, ...)``: validate, write the ledger, POST once (retried only
-  when provably safe, see :mod:`seedream._retry`), write the task id; returns
-  the ``ImageGenerationResponse``.
+* ``submit(prompt, ...)``: validate, write the ledger (with the request's fresh
+  ``Idempotency-Key``), POST once (retried only when provably safe, or replayed
+  with its key where the gateway's support is established, see
+  :mod:`seedream._retry`), write the task id; returns the ``ImageGenerationResponse``.
+* ``probe_idempotency()``: establish (one image's cost) whether the base URL's
+  gateway honours ``Idempotency-Key``, remembered in the ledger (:mod:`seedream._idempotency`).
+* ``recover_unconfirmed()``: with support established, replay ``unconfirmed``
+  rows with their own key and record the task ids recovered.
 * ``wait(task_or_id, timeout=..., on_progress=...)``: poll on the schedule of
   :mod:`seedream._polling` until the task ends; returns the completed
   ``TaskDetailResponse`` or raises ``TaskFailedError`` / ``TaskCancelledError``
@@ -12,8 +17,8 @@
 * ``download(task, directory, on_progress=...)``: save every result (see
   :mod:`seedream._download`); returns the :class:`SavedFile` list.
 * ``generate(prompt, directory=..., ...)``: the three in a row.
-* ``resume(directory=None)``: finish every ledger task of this base URL not yet
-  downloaded whose links have not expired.
+* ``resume(directory=None)``: ``recover_unconfirmed``, then finish every ledger
+  task of this base URL not yet downloaded whose links have not expired.
 * ``confirm_callback(body)``: parse a callback body, then re-fetch the task by
   id and return what the API says (callbacks carry no signature).
 
@@ -57,6 +62,7 @@ from ._errors import (
     APIConnectionError,
     APIStatusError,
     DownloadError,
+    IdempotencyConflictError,
     LedgerError,
     LinkExpiredError,
     NotFoundError,
@@ -69,11 +75,12 @@ from ._errors import (
     WaitTimeoutError,
     error_code,
 )
+from ._idempotency import IdempotencySupport, replay_blocker
 from ._ledger import Ledger, LedgerEntry, TaskState
 from ._polling import PollPolicy, PollScheduler
 from ._redaction import cut
-from ._retry import RetryPolicy
-from ._rules import MAX_TOTAL_IMAGES, generated_image_count, is_retryable_task_code
+from ._retry import IN_PROGRESS_CODE, RetryPolicy
+from ._rules import MAX_TOTAL_IMAGES, generated_image_count, is_retryable_task_code, proves_not_created
 from ._settings import resolve_allow_internal_result_hosts, resolve_base_url
 
 __all__ = [
@@ -117,10 +124,12 @@ class ResumeOutcome:
 
     ``state``: ``downloaded``, ``failed``, ``cancelled``, ``expired``,
     ``timeout`` (still running; resume again later), ``error`` (see
-    ``message``), ``skipped`` (no directory recorded or given) or
+    ``message``), ``skipped`` (no directory recorded or given),
     ``unconfirmed`` (a POST whose outcome is unknown: the task may exist and
     be charged; ``candidates`` are the listed tasks that could be it, a hint
-    for the EvoLink dashboard, never proof).
+    for the EvoLink dashboard, never proof; a replay of its key where support
+    is established recovers it) or ``submitted`` (``recover_unconfirmed``
+    recovered its task id).
     """
 
     task_id: str | None
@@ -194,16 +203,48 @@ def _snippet(value: object) -> str:
 
 
 def _may_exist(error: BaseException) -> bool:
-    """Whether a failed POST may still have created (and charged) a task."""
+    """Whether a failed POST may still have created (and charged) a task.
+
+    Only proof says no: a 429 (refused before admission: the retry ladder's premise), a connection that never
+    carried the request, and the admission refusals of :func:`seedream_rules.proves_not_created` (spec-facts: the
+    vendor's own CLI counts every other failure after the request left as "outcome unknown"). An unknown 4xx code,
+    an integer code, a 409 and any 5xx prove nothing.
+    """
     if isinstance(error, RateLimitError):
         return False
     if isinstance(error, APIConnectionError):
         return error.request_sent
-    if isinstance(error, UnexpectedResponseError):
-        return error.status < 400 or error.status >= 500  # a 2xx with a bad body most likely created it
     if isinstance(error, APIStatusError):
-        return error.status >= 500
+        return not proves_not_created(error.status, error.code)
     return True  # interrupted mid-request: unknown
+
+
+def _submit_failure_text(failures: list[BaseException], error: BaseException, key: str | None) -> str:
+    """The ledger's message for a failed POST: the last error and, for an unconfirmed row, why it is unknown."""
+    text = f"{type(error).__name__}: {error}"
+    lost = sum(1 for failure in failures if _may_exist(failure))
+    if isinstance(error, IdempotencyConflictError) and error.code != IN_PROGRESS_CODE:
+        text += f"; the gateway refused Idempotency-Key {key} as used for another request: not replayed further"
+    elif isinstance(error, APIStatusError) and 400 <= error.status < 500 and _may_exist(error):
+        text += (
+            f"; HTTP {error.status} with code {error.code!r} is not an admission refusal that proves nothing was "
+            "created (seedream_rules.ADMISSION_REFUSAL_CODES): the task may exist"
+        )
+    if lost > 1 or (lost == 1 and not _may_exist(error)):
+        text += f"; {lost} of {len(failures)} attempts may have reached the server"
+    return text
+
+
+def _recovered_note(failures: list[BaseException], key: str, replayed: bool) -> str | None:
+    """The ledger's note on a row whose answer came only after a lost one (a keyed replay), else None."""
+    lost = [failure for failure in failures if _may_exist(failure)]
+    if not lost:
+        return None
+    how = "the gateway marked it idempotency-replayed" if replayed else "answered as a new request"
+    return (
+        f"recovered by replaying Idempotency-Key {key} after {len(lost)} lost answer(s) "
+        f"({', '.join(type(f).__name__ for f in lost)}); {how}"
+    )
 
 
 _NO_TASK_ID = "response carried no task id"
@@ -246,7 +287,7 @@ def _answer_id(error: BaseException) -> str | None:
 def _log_submit_failure(may_exist: bool, error: BaseException) -> None:
     if may_exist:
         logger.warning(
-            "the generation request failed after it may have reached the server (%s); the task may exist "
+            "the generation request failed (%s) and an attempt may have reached the server; the task may exist "
             "and be charged: it is recorded as unconfirmed in the ledger",
             type(error).__name__,
         )
@@ -370,6 +411,38 @@ class _Core:
         self.rng = rng or random.Random()
         self._submitted: dict[str, float] = {}  # task id -> clock() at submit, for the poll schedule
         self.drift: DriftMonitor | None = None
+        # Read once: a probe by this client updates it; one in another process is seen by clients made after it.
+        known = self.ledger.idempotency_support(self.base_url)
+        self.idempotency = known[0] if known else IdempotencySupport(self.base_url)
+
+    @property
+    def keyed(self) -> bool:
+        """Whether a lost POST may be replayed with its key: the base URL's support established by a probe."""
+        return self.idempotency.established
+
+    def replay_blocker(self, entry: LedgerEntry) -> str | None:
+        """Why ``resume`` cannot replay this ``unconfirmed`` row with its key, or None when it can."""
+        if not self.keyed:
+            return (
+                None
+                if entry.idempotency_key is None
+                else "Idempotency-Key support is not established for this base URL (`seedream idempotency probe`)"
+            )
+        if entry.duplicate_of is not None:
+            return f"its answer repeated task {entry.duplicate_of} of another row: a replay would say the same"
+        return replay_blocker(
+            key=entry.idempotency_key, stored_digest=entry.body_sha256, params=entry.params, intent_at=entry.intent_at
+        )
+
+    def replay_candidates(self) -> list[LedgerEntry]:
+        """The ``unconfirmed`` rows of this base URL ``resume`` replays with their own key (support established)."""
+        if not self.keyed:
+            return []
+        return [
+            entry
+            for entry in self.ledger.stale(base_url=self.base_url)
+            if entry.state == TaskState.UNCONFIRMED and self.replay_blocker(entry) is None
+        ]
 
     def watch_drift(self, api: object) -> None:
         """Record the drift the guarded client's monitor sees in this ledger (an async client's: on its writer thread).
@@ -511,8 +584,9 @@ class _Core:
         return saved
 
     def resume_targets(
-        self, directory: str | os.PathLike[str] | None
+        self, directory: str | os.PathLike[str] | None, replays: Mapping[str, ResumeOutcome] | None = None
     ) -> tuple[list[tuple[LedgerEntry, Path]], list[ResumeOutcome]]:
+        """What ``resume`` waits for, and the rows it can only report; ``replays``: local id -> a failed replay."""
         todo: list[tuple[LedgerEntry, Path]] = []
         done: list[ResumeOutcome] = []
         for entry in self.ledger.resumable(base_url=self.base_url):
@@ -522,14 +596,17 @@ class _Core:
                 continue
             todo.append((entry, Path(target).expanduser().resolve()))
         for entry in self.ledger.stale(base_url=self.base_url):
-            if entry.state in (TaskState.INTENT, TaskState.UNCONFIRMED):
+            if replays is not None and entry.local_id in replays:
+                done.append(replays[entry.local_id])
+            elif entry.state in (TaskState.INTENT, TaskState.UNCONFIRMED):
+                blocked = self.replay_blocker(entry) if entry.state == TaskState.UNCONFIRMED else None
                 done.append(
                     ResumeOutcome(
                         entry.task_id,
                         "unconfirmed",
                         local_id=entry.local_id,
                         message=f"request of {_iso(entry.intent_at)} got no answer: it may have created a charged "
-                        "task; check the EvoLink dashboard",
+                        "task; check the EvoLink dashboard" + (f" (not replayed: {blocked})" if blocked else ""),
                     )
                 )
             else:

@@ -181,9 +181,11 @@ def _callback_verdict(url: str) -> bool | None:
     except ValueError:
         return True  # a name: not resolved at validation time
     mapped = getattr(address, "ipv4_mapped", None) or address
+    if any(mapped in net for net in _OPEN):  # before is_private: Python 3.13 calls all of 2002::/16 private
+        return None
     if mapped.is_loopback or mapped.is_private or mapped.is_link_local or mapped.is_unspecified:
         return False
-    if mapped.is_global and not mapped.is_multicast and not any(mapped in net for net in _OPEN):
+    if mapped.is_global and not mapped.is_multicast:
         return True
     return None
 

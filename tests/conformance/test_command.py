@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _command(tmp_path: Path, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "EVOLINK_API_KEY"}
+    env["SEEDREAM_LEDGER"] = str(tmp_path / "no-ledger.sqlite3")  # never the user's real ledger
     if key is not None:
         env["EVOLINK_API_KEY"] = key
     return subprocess.run(

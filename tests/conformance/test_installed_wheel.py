@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -39,6 +40,8 @@ class Installed:
     def run(self, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EVOLINK_API_KEY", "VIRTUAL_ENV")}
         env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        # live runs read the default ledger: one of the test's own (absent), never the user's real one
+        env["SEEDREAM_LEDGER"] = str(self.venv.parent / "no-ledger.sqlite3")
         if key is not None:
             env["EVOLINK_API_KEY"] = key
         return subprocess.run(
@@ -135,3 +138,19 @@ def test_live_mode_without_a_key_is_a_usage_error(installed: Installed) -> None:
     assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-2000:]
     assert "needs the API key in EVOLINK_API_KEY" in result.stdout + result.stderr
     assert "needs the API key in EVOLINK_API_KEY" in (installed.workdir / "nokey.md").read_text(encoding="utf-8")
+
+
+def test_a_spend_run_creates_at_most_its_cap_including_the_stateful_phase(installed: Installed) -> None:
+    """The run that once created 16 tasks under ``--allow-spend 3``: every request now passes the guard."""
+    with simulator() as server:
+        result = installed.run("--base-url", server.base_url, "--allow-spend", "3", "--json", "spend.json", key=KEY)
+        created = server.counters()["tasks_created"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    notes = json.loads((installed.workdir / "spend.json").read_text(encoding="utf-8"))["notes"]
+    (guard,) = [n for n in notes if n.startswith("spend guard (live)")]
+    (stateful,) = [n for n in notes if n.startswith("stateful (live): steps")]
+    sent = int(guard.split(": ", 1)[1].split()[0])
+    assert created == sent <= 3, (created, guard)
+    steps = re.search(r"'POST /v1/images/generations': (\d+)", stateful)
+    assert steps and int(steps.group(1)) > 0, stateful  # the phase ran, live
+    print(f"\n{guard}\n{stateful}\nstand-in: {created} tasks created")

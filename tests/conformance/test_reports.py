@@ -167,6 +167,30 @@ def test_each_deviation_is_a_json_entry_and_a_markdown_line(tmp_path: Path) -> N
     assert table[3].startswith("| task task-unified-1 | getTaskDetail | (answer) | content-type |")
 
 
+def test_drift_the_client_recorded_is_a_json_entry_and_a_row_of_its_own_table(tmp_path: Path) -> None:
+    seen = {
+        "source": "client drift monitor (ledger)",
+        "operation": "createImageGeneration",
+        "pointer": "/status",
+        "kind": "unknown-enum",
+        "example": '"queued"',
+        "rule": "enum ['pending']",
+        "first_seen": "2026-12-01T14:00:00+00:00",
+        "last_seen": "2026-12-01T14:05:00+00:00",
+        "count": 3,
+    }
+    markdown, report = _write(tmp_path, deviations=[seen])
+    assert report["deviations"] == [seen]
+    lines = markdown.splitlines()
+    assert "### Deviations" not in markdown  # one table per row, not both
+    table = lines[lines.index("### Drift the client recorded in the ledger (1)") + 2 :][:3]
+    assert table[0] == "| operation | pointer | kind | found | first seen | last seen | count |"
+    assert table[2] == (
+        '| createImageGeneration | /status | unknown-enum | "queued" | 2026-12-01T14:00:00+00:00 | '
+        "2026-12-01T14:05:00+00:00 | 3 |"
+    )
+
+
 def test_a_run_without_deviations_has_an_empty_list_and_no_section(tmp_path: Path) -> None:
     markdown, report = _write(tmp_path)
     assert report["deviations"] == [] and "### Deviations" not in markdown

@@ -523,11 +523,13 @@ def test_an_older_ledger_is_migrated_step_by_step_and_keeps_its_rows(tmp_path: P
     with Ledger(path) as ledger:
         [entry] = ledger.entries()
     assert (entry.task_id, entry.params, entry.duplicate_of) == ("task-unified-1-old", {"prompt": "p"}, None)
-    assert _user_version(path) == SCHEMA_VERSION == 4
+    assert (entry.idempotency_key, entry.body_sha256) == (None, None)  # sent before keys: never replayable
+    assert _user_version(path) == SCHEMA_VERSION == 5
     db = sqlite3.connect(path)
-    try:  # migration 3 added the batch lines table, 4 the drift table
+    try:  # migration 3 added the batch lines table, 4 the drift table, 5 the idempotency support table
         assert db.execute("SELECT count(*) FROM batch_lines").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM drift").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM idempotency_support").fetchone()[0] == 0
     finally:
         db.close()
     assert [number for number, _ in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))

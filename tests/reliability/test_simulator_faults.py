@@ -5,15 +5,26 @@ The simulator runs in-process (ASGI, 1,000 tasks) and under uvicorn on
 answered 429, 5 % 5xx, 2 % dropped connections and 1 % held long enough for
 the client's read timeout to fire. ``AsyncSeedream`` submits and waits for
 every task concurrently with its default retry ladder (delays scaled down with
-the simulator's clock) and never replays a POST that may have reached the
-server; a submission refused provably before anything was created (429 after
-all attempts, connection refused) is resubmitted, as a caller would.
+the simulator's clock); a submission refused provably before anything was
+created (429 after all attempts, connection refused, an admission refusal) is
+resubmitted, as a caller would.
+
+Each run starts with ``probe_idempotency()`` (through the same faults) and runs twice:
+
+* ``keys="honoured"``: the probe establishes ``Idempotency-Key`` support, every
+  POST whose answer was lost is replayed with its own key, and the few rows
+  still ``unconfirmed`` after the ladder are recovered by ``recover_unconfirmed``
+  (what ``resume`` does first): **0 unconfirmed rows, 0 charged twice**;
+* ``keys="ignored"``: the simulator ignores keys, the probe finds it out (its
+  second POST is charged: that is the finding), and no POST that may have
+  reached the server is ever replayed: **still 0 charged twice**.
 
 Every submission attempt carries its own prompt, and a thin wrapper around the
 simulator's ``create_task`` records which prompt created which task and at
 what price, so the books can be compared exactly:
 
-* 0 charged twice: no prompt created more than one task, and the simulator's
+* 0 charged twice: no prompt created more than one task (a probe's under ignored keys: two, by design), and the
+  simulator's
   ``tasks_created`` / ``credits_charged`` counters equal what the wrapper saw;
 * 0 lost: every task the simulator created is in the ledger, under its id, or
   as the ``unconfirmed`` row of the very request that created it (the answer
@@ -27,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,16 +49,14 @@ import httpx
 import pytest
 
 from seedream import (
-    APIConnectionError,
     APIError,
-    APIStatusError,
     AsyncSeedream,
     Ledger,
     PollPolicy,
-    RateLimitError,
     RetryPolicy,
     SeedreamError,
 )
+from seedream._idempotency import PROBE_PROMPT
 from seedream._ledger import TaskState
 from seedream.simulator import SimulatorApp, SimulatorConfig, create_app, run_simulator
 
@@ -106,9 +116,16 @@ class Setup:
     transport: Loopback | InProcess
 
 
+@pytest.fixture(params=["honoured", "ignored"])
+def keys(request: pytest.FixtureRequest) -> str:
+    """Whether the simulator honours ``Idempotency-Key`` (the probe then establishes it) or ignores keys."""
+    return str(request.param)
+
+
 @pytest.fixture(params=["in-process", "loopback"])
-def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
+def setup(request: pytest.FixtureRequest, keys: str) -> Iterator[Setup]:
     config = SimulatorConfig.for_tests(
+        honour_idempotency_keys=keys == "honoured",
         api_keys=(SENTINEL_KEY,),
         time_scale=SCALE,
         seed=7_000_003,
@@ -142,17 +159,17 @@ def _record_creations(app: SimulatorApp) -> dict[str, list[tuple[str, float]]]:
     return created
 
 
-def _provably_not_created(error: SeedreamError) -> bool:
-    """The documented cases where a failed POST created nothing: 429, a connection never made, a 4xx."""
-    if isinstance(error, RateLimitError):
-        return True
-    if isinstance(error, APIConnectionError):
-        return not error.request_sent
-    return isinstance(error, APIStatusError) and 400 <= error.status < 500
+def _rejected(ledger: Ledger, local_id: str) -> bool:
+    """Whether the client recorded the failed submission as provably creating nothing (safe to send again)."""
+    return any(entry.local_id == local_id for entry in ledger.entries(states=[TaskState.REJECTED]))
+
+
+def _is_probe(prompt: str) -> bool:
+    return prompt.startswith(PROBE_PROMPT)
 
 
 def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice_none_lost(
-    setup: Setup, thorough: bool, figures: Figures, witness: SecretWitness, tmp_path: Path
+    setup: Setup, keys: str, thorough: bool, figures: Figures, witness: SecretWitness, tmp_path: Path
 ) -> None:
     # Over real loopback sockets the same run costs about four times the CPU: CI takes a smaller sample there.
     total = 5_000 if thorough else (1_000 if setup.where == "in-process" else 200)
@@ -173,13 +190,16 @@ def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice
             response = None
             for attempt in range(4):
                 prompt = f"reliability task {index} attempt {attempt}"
+                row = uuid.uuid4().hex
                 try:
-                    response = await client.submit(prompt, n=sizes[index])
+                    response = await client.submit(prompt, n=sizes[index], ledger_id=row)
                     break
                 except SeedreamError as error:
                     witness.see_error(error)
-                    if not _provably_not_created(error):
-                        outcome["submit unconfirmed (never replayed)"] += 1
+                    # The ledger row says whether it is safe to send again: the last error alone does not (a 429
+                    # after an attempt whose answer was lost leaves the row unconfirmed).
+                    if not _rejected(ledger, row):
+                        outcome["submit unconfirmed after the ladder"] += 1
                         return
                     outcome["submit refused, resubmitted"] += 1
             if response is None:
@@ -197,6 +217,44 @@ def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice
                 return
             outcome["never completed"] += 1
 
+    probe: dict[str, Any] = {"attempts": 0, "verdict": None, "recovered": 0, "recovery_rounds": 0}
+
+    async def establish(client: AsyncSeedream) -> None:
+        # Through the same faults: a probe that cannot finish is run again (each with a fresh key).
+        for _ in range(6):
+            probe["attempts"] += 1
+            try:
+                probe["verdict"] = (await client.probe_idempotency()).state
+                return
+            except SeedreamError as error:
+                witness.see_error(error)
+
+    async def recover(client: AsyncSeedream) -> None:
+        # What `resume` does first: replay the rows still unconfirmed after the ladder, then wait for their tasks.
+        for _ in range(4):
+            outcomes = await client.recover_unconfirmed()
+            if not outcomes:
+                return
+            probe["recovery_rounds"] += 1
+            for item in outcomes:
+                if item.state != "submitted" or item.task_id is None:
+                    continue
+                probe["recovered"] += 1
+                entry = client.ledger.get(item.task_id)
+                assert entry is not None
+                for _attempt in range(4):
+                    try:
+                        task = await client.wait(item.task_id, timeout=60)
+                    except APIError as error:
+                        witness.see_error(error)
+                        continue
+                    if not _is_probe(str(entry.params["prompt"])):
+                        completed_ids[str(entry.params["prompt"])] = str(task.id)
+                        outcome["completed after recovery by replaying its key"] += 1
+                    break
+                else:
+                    outcome["never completed"] += 1
+
     async def run() -> list[Any]:
         retry = RetryPolicy(base_delay=0.01, max_delay=0.2)  # the default ladder, its delays scaled down
         async with AsyncSeedream(
@@ -211,8 +269,11 @@ def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice
             allow_internal_result_hosts=True,  # the simulator's result links name 127.0.0.1
         ) as client:
             witness.see(repr(client.api))
+            await establish(client)
+            assert client.idempotency.established == (keys == "honoured")
             gate = asyncio.Semaphore(CONCURRENCY)
             await asyncio.gather(*(one(client, gate, i) for i in range(total)))
+            await recover(client)
             # A sample is downloaded and checked against the bytes the simulator serves.
             sample = sorted(completed_ids.items())[:: max(1, len(completed_ids) // 20)]
             return [await download(client, task_id) for _, task_id in sample]
@@ -241,14 +302,23 @@ def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice
     counters = setup.app.counters()
 
     # -- 0 charged twice ---------------------------------------------------------------------------------------
-    twice = {prompt: tasks for prompt, tasks in created.items() if len(tasks) > 1}
+    # The probe's own second POST creates a second task where keys are ignored: that is its finding, on the books.
+    allowed = {p: 2 if keys == "ignored" and _is_probe(p) else 1 for p in created}
+    twice = {prompt: tasks for prompt, tasks in created.items() if len(tasks) > allowed[prompt]}
     assert twice == {}
-    created_ids = {tasks[0][0]: prompt for prompt, tasks in created.items()}
+    created_ids = {task_id: prompt for prompt, tasks in created.items() for task_id, _ in tasks}
     charged = sum(credits for tasks in created.values() for _, credits in tasks)
     assert counters["tasks_created"] == len(created_ids)
     assert counters["credits_charged"] == pytest.approx(charged)
 
     # -- 0 lost ------------------------------------------------------------------------------------------------
+    probe_rows = [entry for entry in entries if _is_probe(str(entry.params["prompt"]))]
+    probe_ids = {entry.task_id for entry in probe_rows if entry.task_id}
+    probe_created = {task_id for p, tasks in created.items() if _is_probe(p) for task_id, _ in tasks}
+    probe_unconfirmed = [entry for entry in probe_rows if entry.state == TaskState.UNCONFIRMED]
+    assert probe_created <= probe_ids or probe_unconfirmed  # a probe's tasks are on the books like any other
+    entries = [entry for entry in entries if entry not in probe_rows]
+    created = {p: tasks for p, tasks in created.items() if not _is_probe(p)}
     rows = {str(entry.params["prompt"]): entry for entry in entries}
     assert len(rows) == len(entries)  # one ledger row per submission attempt
     lost = [prompt for prompt in map(str, created) if prompt not in rows]
@@ -264,7 +334,9 @@ def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice
     assert rejected_but_created == []
     unconfirmed_created = sum(1 for p, e in rows.items() if e.state == TaskState.UNCONFIRMED and p in created)
     with_id = [entry for entry in entries if entry.task_id]
-    assert len(with_id) + unconfirmed_created == counters["tasks_created"]
+    assert len(with_id) + unconfirmed_created == counters["tasks_created"] - len(probe_created)
+    if keys == "honoured":  # every lost answer was recovered by a replay of its key
+        assert states["unconfirmed"] == 0 and probe_unconfirmed == []
 
     # -- 100 % complete ----------------------------------------------------------------------------------------
     unfinished = [(e.task_id, e.state, e.status) for e in with_id if e.state not in ("completed", "downloaded")]
@@ -286,6 +358,12 @@ def test_a_thousand_tasks_through_a_faulty_simulator_complete_none_charged_twice
 
     figures.update(
         simulator=setup.where,
+        idempotency_keys=keys,
+        probe_verdict=probe["verdict"],
+        probe_attempts=probe["attempts"],
+        recovered_by_recover_unconfirmed=probe["recovered"],
+        recovery_rounds=probe["recovery_rounds"],
+        simulator_idempotency=counters["idempotency"],
         submissions=total,
         post_attempts=transport.sent["POST /v1/images/generations"],
         task_queries=transport.sent["GET tasks"],

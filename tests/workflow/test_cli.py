@@ -145,3 +145,33 @@ def test_demo_generates_two_images_on_its_own_simulator(tmp_path: Path) -> None:
     assert "contact-sheet.html" in names and "contact-sheet.png" in names  # the run's contact sheet
     assert "simulator running at http://127.0.0.1:" in err and "simulator stopped" in err
     assert not (tmp_path / "user-ledger.sqlite3").exists()  # the demo's tasks die with its simulator
+
+
+def test_idempotency_probe_asks_before_spending_then_status_shows_the_verdict(
+    env: dict[str, str], simulator: RunningSimulator
+) -> None:
+    result = CliRunner().invoke(app, ["idempotency", "probe"], env=env, input="n\n")
+    assert result.exit_code == 1 and simulator.counters()["tasks_created"] == 0  # declined: nothing sent
+    code, out, _ = run(env, "idempotency", "status", "--json")
+    assert code == 0 and json.loads(out) == [
+        {"base_url": simulator.base_url, "state": "unproven", "evidence": json.loads(out)[0]["evidence"],
+         "checked_at": None}
+    ]  # fmt: skip
+    code, out, _ = run(env, "idempotency", "probe", "--yes", "--json")
+    assert code == 0 and json.loads(out)["state"] == "supported"
+    assert simulator.counters()["tasks_created"] == 1  # the probe's one image
+    code, out, _ = run(env, "idempotency", "status")
+    assert code == 0 and f"{simulator.base_url}  supported" in out and "idempotency-replayed: true" in out
+
+
+def test_idempotency_probe_against_a_gateway_ignoring_keys_records_not_supported(tmp_path: Path) -> None:
+    config = SimulatorConfig.for_tests(api_keys=(SENTINEL_KEY,), time_scale=0.01, honour_idempotency_keys=False)
+    with run_simulator(config) as server:
+        env = {"EVOLINK_API_KEY": SENTINEL_KEY, "SEEDREAM_BASE_URL": server.base_url,
+               "SEEDREAM_LEDGER": str(tmp_path / "l.sqlite3")}  # fmt: skip
+        code, out, _ = run(env, "idempotency", "probe", "-y", "--json")
+        assert code == 0 and json.loads(out)["state"] == "not_supported"
+        assert server.counters()["tasks_created"] == 2  # both charged: the finding
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        assert [s.state for s in ledger.idempotency_support()] == ["not_supported"]
+        assert sorted(str(e.state) for e in ledger.entries()) == ["submitted", "submitted"]  # both tasks on the books

@@ -10,7 +10,7 @@ import httpx
 from seedream_client.models import CreditsResponse, ImageGenerationResponse, TaskDetailResponse, TaskListResponse
 
 from .._answers import MAX_ANSWER_BYTES
-from .._client import USER_AGENT, TimeoutLike, _Base, _encode
+from .._client import USER_AGENT, CreateAnswer, TimeoutLike, _Base, _encode
 from .._deadline import Deadline, bound_sockets
 from .._errors import ConfigurationError
 from ._answers import read_answer
@@ -77,8 +77,14 @@ class AsyncSeedreamAPI(_Base):
         prompt_priority: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: TimeoutLike | None = None,
+        idempotency_key: str | None = None,
     ) -> ImageGenerationResponse:
-        """Create a generation task (one POST; each one pre-charges credits for ``n`` images)."""
+        """Create a generation task (one POST; each one pre-charges credits for ``n`` images).
+
+        ``idempotency_key`` is sent as ``Idempotency-Key`` and ``X-Evo-Run-Id`` (default: a fresh
+        ``run_<32 hex>``); sending the same body again with the same key asks the gateway for the original task
+        instead of a new one, where the gateway honours keys (see ``seedream._idempotency``).
+        """
         body = self.build_body(
             prompt,
             n=n,
@@ -91,19 +97,28 @@ class AsyncSeedreamAPI(_Base):
             prompt_priority=prompt_priority,
             extra_body=extra_body,
         )
-        return await self._post_create(_encode(body), timeout)
+        answer = await self._post_create(_encode(body), timeout, self._key_to_send(idempotency_key))
+        return answer.response
 
     async def create_generation_from_body(
-        self, body: Mapping[str, Any], *, timeout: TimeoutLike | None = None
+        self, body: Mapping[str, Any], *, timeout: TimeoutLike | None = None, idempotency_key: str | None = None
     ) -> ImageGenerationResponse:
         """Create a task from a wire-form body (e.g. one :meth:`build_body` made earlier), checked again first."""
-        return await self._post_create(self._checked(body), timeout)
+        answer = await self.create_generation_answer(body, timeout=timeout, idempotency_key=idempotency_key)
+        return answer.response
 
-    async def _post_create(self, content: bytes, timeout: TimeoutLike | None) -> ImageGenerationResponse:
+    async def create_generation_answer(
+        self, body: Mapping[str, Any], *, timeout: TimeoutLike | None = None, idempotency_key: str | None = None
+    ) -> CreateAnswer:
+        """As :meth:`create_generation_from_body`, with the key sent and whether the answer was a replay."""
+        key = self._key_to_send(idempotency_key)
+        return await self._post_create(self._checked(body), timeout, key)
+
+    async def _post_create(self, content: bytes, timeout: TimeoutLike | None, idempotency_key: str) -> CreateAnswer:
         deadline, extensions = self._deadline(timeout)
-        request = self._create_request(content, extensions)
+        request = self._create_request(content, extensions, idempotency_key)
         response, body, over = await self._exchange(request, deadline)
-        return self._created(response, body, over)
+        return self._created(response, body, over, idempotency_key)
 
     async def get_task(self, task_id: str, *, timeout: TimeoutLike | None = None) -> TaskDetailResponse:
         """The task as it stands (one GET). A ``failed`` task is returned, not raised: see ``raise_for_task_status``."""

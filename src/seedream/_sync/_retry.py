@@ -27,10 +27,11 @@ def call_with_retries(
     clock: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
     deadline: float | None = None,
+    keyed: bool = False,
 ) -> T:
     """Run ``call`` until it succeeds or :func:`decide` gives up; then its last error propagates.
 
-    ``deadline`` is a ``clock()`` value after which no retry is started.
+    ``deadline`` is a ``clock()`` value after which no retry is started; ``keyed``: see :func:`decide`.
     """
     rng = rng or random.Random()
     attempt = 0
@@ -40,7 +41,9 @@ def call_with_retries(
             return call()
         except (APIStatusError, APIConnectionError) as error:
             remaining = None if deadline is None else deadline - clock()
-            decision = decide(error, method=method, attempt=attempt, policy=policy, rng=rng, remaining=remaining)
+            decision = decide(
+                error, method=method, attempt=attempt, policy=policy, rng=rng, remaining=remaining, keyed=keyed
+            )
             _log(operation, attempt, error, decision)
             if not decision.retry:
                 raise

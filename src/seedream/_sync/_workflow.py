@@ -23,18 +23,21 @@ import httpx
 from seedream_client.models import ImageGenerationResponse, TaskDetailResponse, TaskListItem, TaskListResponse
 
 from .._candidates import CLOCK_SKEW_SECONDS, UnconfirmedRow, created_unix, match_candidates, request_window
+from .._client import CreateAnswer
 from .._cost import Balance, Estimate, Prices, check_budget, check_max_credits, estimate_request
 from .._deadline import bound_sockets
 from .._download import MAX_IMAGE_BYTES, DownloadLimits, SavedFile, ensure_directory, remove_partials
 from .._errors import (
     APITimeoutError,
     ConfigurationError,
+    IdempotencyConflictError,
     LedgerError,
     LinkExpiredError,
     SeedreamError,
     UnexpectedResponseError,
 )
-from .._ledger import Ledger, TaskState
+from .._idempotency import PROBE_PROMPT, IdempotencySupport, judge_probe, new_key
+from .._ledger import Ledger, LedgerEntry, TaskState
 from .._polling import PollPolicy
 from .._retry import RetryPolicy
 from .._workflow import (
@@ -55,7 +58,9 @@ from .._workflow import (
     _foreign,
     _log_submit_failure,
     _may_exist,
+    _recovered_note,
     _status,
+    _submit_failure_text,
     _task_id,
     _unrecorded,
     _value,
@@ -75,13 +80,23 @@ logger = logging.getLogger("seedream.workflow")
 
 
 def _record_intent(
-    core: _Core, body: Mapping[str, Any], directory: str | os.PathLike[str] | None, local_id: str | None = None
+    core: _Core,
+    body: Mapping[str, Any],
+    directory: str | os.PathLike[str] | None,
+    local_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> str:
     local_id = local_id or uuid.uuid4().hex
     ledger = core.ledger
     try:
         ledger_write(
-            ledger, ledger.record_intent, base_url=core.base_url, params=body, directory=directory, local_id=local_id
+            ledger,
+            ledger.record_intent,
+            base_url=core.base_url,
+            params=body,
+            directory=directory,
+            local_id=local_id,
+            idempotency_key=idempotency_key,
         )
     except Cancelled:
         # The intent is written all the same (handed-over writes always run); the POST never left.
@@ -93,7 +108,7 @@ def _record_intent(
     return local_id
 
 
-def _record_response(core: _Core, local_id: str, response: ImageGenerationResponse) -> str:
+def _record_response(core: _Core, local_id: str, response: ImageGenerationResponse, note: str | None = None) -> str:
     ledger = core.ledger
     task_id = core._response_id(response)
     if task_id is None:
@@ -109,6 +124,7 @@ def _record_response(core: _Core, local_id: str, response: ImageGenerationRespon
             status=_status(response),
             created=created if isinstance(created, int) else None,
             estimated_time=_estimate(response),
+            note=note,
         )
     except LedgerError as error:
         raise _unrecorded(task_id, error) from error
@@ -118,10 +134,20 @@ def _record_response(core: _Core, local_id: str, response: ImageGenerationRespon
     return task_id
 
 
-def _record_submit_failure(core: _Core, local_id: str, error: BaseException) -> None:
-    """The POST failed. An unusable answer that still carried a good task id: the id is recorded first."""
+def _record_submit_failure(
+    core: _Core,
+    local_id: str,
+    error: BaseException,
+    failures: list[BaseException] | None = None,
+    key: str | None = None,
+) -> None:
+    """The POST failed. An unusable answer that still carried a good task id: the id is recorded first.
+
+    ``failures``: every attempt's error (a keyed replay may end in a 429 after an attempt that may have created it).
+    """
     ledger = core.ledger
-    text = f"{type(error).__name__}: {error}"
+    failures = failures if failures else [error]
+    text = _submit_failure_text(failures, error, key)
     task_id = _answer_id(error)
     if task_id is not None:
         try:
@@ -140,7 +166,7 @@ def _record_submit_failure(core: _Core, local_id: str, error: BaseException) -> 
         if recorded:
             core._submitted[task_id] = core.clock()
         return
-    may_exist = _may_exist(error)
+    may_exist = any(_may_exist(failure) for failure in [*failures, error])
     ledger_write(ledger, ledger.record_submit_failed, local_id, may_exist=may_exist, error=text)
     _log_submit_failure(may_exist, error)
 
@@ -256,6 +282,11 @@ class Seedream:
     def ledger(self) -> Ledger:
         return self._core.ledger
 
+    @property
+    def idempotency(self) -> IdempotencySupport:
+        """What is known about this base URL's ``Idempotency-Key`` support (``unproven`` until probed)."""
+        return self._core.idempotency
+
     def close(self) -> None:
         self._downloads.close()
         self.api.close()
@@ -314,22 +345,83 @@ class Seedream:
             estimate = estimate_request(body, self.prices)
             check_budget(estimate, max_credits=cap)  # the cap first: no request at all for what it refuses
             check_budget(estimate, max_credits=cap, balance=self.credits())
-        local_id = _record_intent(self._core, body, directory, ledger_id)
+        key = new_key()  # one per intent, on disk before the request leaves
+        local_id, answer, failures = self._send(body, key, directory, ledger_id, keyed=self._core.keyed)
+        note = _recovered_note(failures, key, answer.replayed)
+        if note is not None:
+            logger.info("task %s: %s", _value(answer.response.id), note)
+        _record_response(self._core, local_id, answer.response, note)
+        return answer.response
+
+    def _send(
+        self,
+        body: Mapping[str, Any],
+        key: str,
+        directory: str | os.PathLike[str] | None,
+        ledger_id: str | None,
+        *,
+        keyed: bool,
+    ) -> tuple[str, CreateAnswer, list[BaseException]]:
+        """A new ledger row under ``key``, then the POST: (local id, answer, every failed attempt's error)."""
+        local_id = _record_intent(self._core, body, directory, ledger_id, key)
+        failures: list[BaseException] = []
         try:
-            response = call_with_retries(
-                lambda: self._api_gate.run(lambda: self.api.create_generation_from_body(body)),
-                method="POST",
-                operation="POST /v1/images/generations",
-                policy=self._core.retry,
-                sleep=self._sleep,
-                clock=self._core.clock,
-                rng=self._core.rng,
-            )
+            answer = self._post(body, key, failures, keyed=keyed)
         except BaseException as error:
-            _record_submit_failure(self._core, local_id, error)
+            _record_submit_failure(self._core, local_id, error, failures, key)
             raise
-        _record_response(self._core, local_id, response)
-        return response
+        return local_id, answer, failures
+
+    def _post(self, body: Mapping[str, Any], key: str, failures: list[BaseException], *, keyed: bool) -> CreateAnswer:
+        """The generation POST under ``key`` through the retry ladder; every attempt's error goes to ``failures``."""
+
+        def attempt() -> CreateAnswer:
+            try:
+                return self._api_gate.run(lambda: self.api.create_generation_answer(body, idempotency_key=key))
+            except BaseException as error:
+                failures.append(error)
+                raise
+
+        return call_with_retries(
+            attempt,
+            method="POST",
+            operation="POST /v1/images/generations",
+            policy=self._core.retry,
+            sleep=self._sleep,
+            clock=self._core.clock,
+            rng=self._core.rng,
+            keyed=keyed,
+        )
+
+    def probe_idempotency(self) -> IdempotencySupport:
+        """Establish whether this base URL's gateway honours ``Idempotency-Key``; recorded in the ledger.
+
+        **Costs one image** (two if the gateway ignores keys: that is the finding). Sends one valid one-image body
+        twice under one fresh key: ``supported`` only if both answers name one task and the second carries
+        ``idempotency-replayed: true``. Both requests have ledger rows like any submission (the tasks are real);
+        only safe retries are made. Once ``supported``, this client and every client made later on this ledger
+        replay a POST whose answer was lost with its own key, and ``resume`` replays ``unconfirmed`` rows
+        (``seedream._idempotency``). An attempt that cannot finish raises its error and records no verdict.
+        """
+        key = new_key()
+        body = self.api.build_body(f"{PROBE_PROMPT} ({key})", n=1)
+        first = self._probe_post(body, key, None)
+        second = self._probe_post(body, key, first[0])
+        state, evidence = judge_probe(key, first[0], second[0], second[1])
+        support = IdempotencySupport(self._core.base_url, state, evidence, time.time())
+        ledger_write(self._core.ledger, self._core.ledger.record_idempotency_support, support)
+        self._core.idempotency = support
+        logger.info("Idempotency-Key support of %s: %s (%s)", support.base_url, state, evidence)
+        return support
+
+    def _probe_post(self, body: Mapping[str, Any], key: str, first: str | None) -> tuple[str, bool]:
+        """One probe POST with its own ledger row: (task id, replayed). A replay of ``first`` closes its row."""
+        local_id, answer, _ = self._send(body, key, None, None, keyed=False)
+        task_id = self._core._response_id(answer.response)
+        if first is not None and task_id == first:
+            ledger_write(self._core.ledger, self._core.ledger.record_replay_of, local_id, first)
+            return first, answer.replayed
+        return _record_response(self._core, local_id, answer.response), answer.replayed
 
     def get(self, task: TaskRef, *, deadline: float | None = None) -> TaskDetailResponse:
         """One task query (retried per the GET policy), recorded in the ledger."""
@@ -455,9 +547,15 @@ class Seedream:
         """Finish every ledger task of this base URL not yet downloaded whose links have not expired.
 
         Each task goes to the directory recorded at submit time, else
-        ``directory``. Failures are reported per task, never raised.
+        ``directory``. Failures are reported per task, never raised. Where the base URL's
+        ``Idempotency-Key`` support is established (:meth:`probe_idempotency`), ``unconfirmed`` rows holding
+        a key younger than the gateway's retention are first replayed (the stored request, its own key) and
+        the task each recovers is finished like the others.
         """
-        todo, outcomes = self._core.resume_targets(directory)
+        replays = {entry.local_id: self._replay_row(entry) for entry in self._core.replay_candidates()}
+        failed = {local_id: outcome for local_id, outcome in replays.items() if outcome.state != "submitted"}
+        recovered = {o.task_id: o.message for o in replays.values() if o.state == "submitted" and o.task_id}
+        todo, outcomes = self._core.resume_targets(directory, failed)
         for entry, target in todo:
             task_id = entry.task_id or ""
             remove_partials(target, task_id)
@@ -467,7 +565,7 @@ class Seedream:
             except SeedreamError as error:
                 outcomes.append(self._core.resume_failure(task_id, error))
             else:
-                outcomes.append(ResumeOutcome(task_id, "downloaded", files))
+                outcomes.append(ResumeOutcome(task_id, "downloaded", files, recovered.get(task_id, "")))
         return self._with_candidates(outcomes)
 
     # -- money and the task list -------------------------------------------------------------------------------
@@ -563,6 +661,42 @@ class Seedream:
                 outcome = replace(outcome, candidates=row.candidates, message=f"{outcome.message}; {row.describe()}")
             out.append(outcome)
         return out
+
+    def recover_unconfirmed(self) -> list[ResumeOutcome]:
+        """Replay every replayable ``unconfirmed`` row of this base URL with its own key; ``resume`` does this first.
+
+        Only where ``Idempotency-Key`` support is established (:meth:`probe_idempotency`), only rows whose key is
+        younger than the gateway's retention and whose request the ledger holds as sent
+        (``seedream._idempotency.replay_blocker``). Each outcome is ``submitted`` (the task id recovered and
+        recorded; ``message`` says how) or ``unconfirmed`` / ``error`` (why not). Nothing is waited for.
+        """
+        return [self._replay_row(entry) for entry in self._core.replay_candidates()]
+
+    def _replay_row(self, entry: LedgerEntry) -> ResumeOutcome:
+        key = entry.idempotency_key or ""
+        failures: list[BaseException] = []
+        try:
+            answer = self._post(entry.params, key, failures, keyed=True)
+        except SeedreamError as error:
+            why = (
+                "the gateway says the key was used for another request"
+                if isinstance(error, IdempotencyConflictError)
+                else f"{type(error).__name__}: {error}"
+            )
+            return ResumeOutcome(
+                None,
+                "unconfirmed",
+                message=f"replaying Idempotency-Key {key} did not recover the task ({why}); it may exist and be "
+                "charged: check the EvoLink dashboard or resume again later",
+                local_id=entry.local_id,
+            )
+        how = "the gateway marked it idempotency-replayed" if answer.replayed else "answered as a new request"
+        note = f"recovered by resume, replaying Idempotency-Key {key}; {how}"
+        try:
+            task_id = _record_response(self._core, entry.local_id, answer.response, note)
+        except SeedreamError as error:
+            return ResumeOutcome(_answer_id(error), "error", message=f"{type(error).__name__}: {error}")
+        return ResumeOutcome(task_id, "submitted", message=note)
 
     def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
         """Parse a callback body, then return the task as the API reports it when asked by id.

@@ -180,7 +180,8 @@ def conformance_command(
     """Run the conformance suite: spec, client and a server against the bundled spec.
 
     Live, zero-spend mode also reads the tasks you own (--task-id, the ledger's newest tasks of
-    --base-url) and judges every answer by the spec and the expectations profile; with
+    --base-url) and judges every answer by the spec and the expectations profile, and reports the
+    drift the client recorded in that ledger for --base-url (`seedream drift`); with
     --allow-spend N one task is followed to its end and its images checked, then the stateful phase.
 
     Exit codes: 0 conforms; 1 drift or nonconformance; 2 usage or configuration error

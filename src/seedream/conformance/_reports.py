@@ -134,11 +134,13 @@ def write_reports(
     notes: Sequence[str],
     failures: Sequence[Failure],
     problem: str | None = None,
-    deviations: Sequence[Mapping[str, str]] = (),
+    deviations: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     """Write the Markdown summary and/or the JSON report; ``problem`` is a usage error found before any test.
 
-    ``deviations``: each deviation an answer showed (source, operation, pointer, kind, redacted example, rule).
+    ``deviations``: each deviation an answer showed (source, operation, pointer, kind, redacted example, rule);
+    one the client's drift monitor recorded in the ledger also has ``first_seen``, ``last_seen`` (ISO 8601,
+    UTC) and ``count``, and is a row of its own table in the Markdown.
     """
     if summary_md:
         _write(summary_md, _markdown(info, exit_code, rows, notes, failures, problem, deviations))
@@ -185,6 +187,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _row(deviation: Mapping[str, Any], keys: Sequence[str]) -> str:
+    return "| " + " | ".join(_cell(str(deviation[k]) or "(answer)") for k in keys) + " |"
+
+
 def _markdown(
     info: RunInfo,
     exit_code: int,
@@ -192,7 +198,7 @@ def _markdown(
     notes: Sequence[str],
     failures: Sequence[Failure],
     problem: str | None,
-    deviations: Sequence[Mapping[str, str]] = (),
+    deviations: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     mark = "✅" if exit_code == EXIT_CONFORMS else "❌"
     if info.mode == "live":
@@ -212,17 +218,20 @@ def _markdown(
     guard = [note for note in notes if note.startswith("spend guard")]
     guard = guard or ["spend guard: the server layer did not run (0 billable requests sent)"]
     lines += [f"- {_cell(note)}" for note in guard + [n for n in notes if not n.startswith("spend guard")]]
-    if deviations:
-        lines += ["", f"### Deviations ({len(deviations)})", ""]
+    monitored = [d for d in deviations if "count" in d]
+    answered = [d for d in deviations if "count" not in d]
+    if answered:
+        lines += ["", f"### Deviations ({len(answered)})", ""]
         lines += ["| source | operation | pointer | kind | found | expected |", "|---|---|---|---|---|---|"]
+        lines += [_row(d, ("source", "operation", "pointer", "kind", "example", "rule")) for d in answered]
+    if monitored:
+        lines += ["", f"### Drift the client recorded in the ledger ({len(monitored)})", ""]
         lines += [
-            "| "
-            + " | ".join(
-                _cell(d[k] or "(answer)") for k in ("source", "operation", "pointer", "kind", "example", "rule")
-            )
-            + " |"
-            for d in deviations
+            "| operation | pointer | kind | found | first seen | last seen | count |",
+            "|---|---|---|---|---|---|---:|",
         ]
+        keys = ("operation", "pointer", "kind", "example", "first_seen", "last_seen", "count")
+        lines += [_row(d, keys) for d in monitored]
     lines += ["", f"### Failures ({len(failures)})", ""]
     lines += [
         f"- `{_cell(f.nodeid)}` ({_cell(f.layer)} / {f.operation} / {_cell(f.check)})"

@@ -102,13 +102,16 @@ class Results:
     rows: dict[tuple[str, str, str], Tally] = field(default_factory=lambda: defaultdict(Tally))
     notes: list[str] = field(default_factory=list)
     failures: list[_reports.Failure] = field(default_factory=list)
-    deviations: list[dict[str, str]] = field(default_factory=list)  # each answer's deviation, with its source
+    deviations: list[dict[str, Any]] = field(default_factory=list)  # each answer's deviation, with its source
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add_deviation(self, source: str, deviation: Any) -> None:
-        """One deviation found by ``seedream._expectations`` (or the ledger's record), for the reports."""
-        row = {"source": source, "operation": deviation.operation, "pointer": deviation.pointer}
-        row |= {"kind": deviation.kind, "example": deviation.example, "rule": deviation.rule}
+    def add_deviation(self, source: str, deviation: Any, **seen: Any) -> None:
+        """One deviation found by ``seedream._expectations`` (or the ledger's record), for the reports.
+
+        ``seen``: for drift the client's monitor recorded, its ``first_seen``, ``last_seen`` and ``count``.
+        """
+        row: dict[str, Any] = {"source": source, "operation": deviation.operation, "pointer": deviation.pointer}
+        row |= {"kind": deviation.kind, "example": deviation.example, "rule": deviation.rule, **seen}
         with self.lock:
             if row not in self.deviations:  # the same finding on many generated cases is one row
                 self.deviations.append(row)
@@ -333,11 +336,15 @@ def server_target(request: pytest.FixtureRequest) -> Iterator[Target]:
 
 
 @pytest.fixture(scope="session")
-def guard(server_target: Target, conformance_results: Results) -> Iterator[Any]:
+def guard(server_target: Target, conformance_results: Results, request: pytest.FixtureRequest) -> Iterator[Any]:
     """The one spend guard of a session: every file that may spend shares its cap."""
     from seedream.conformance.test_server_layer import SpendGuard
 
     spend_guard = SpendGuard(api_key=server_target.api_key, budget=server_target.allow_spend)
+    stateful = any(item.nodeid.split("::", 1)[0].endswith("test_stateful_layer.py") for item in request.session.items)
+    if server_target.live and stateful and spend_guard.budget >= 2:
+        # The stateful phase runs last: one generation is kept for it (the followed task takes the first).
+        spend_guard.held = 1
     yield spend_guard
     cap = "unlimited" if spend_guard.budget == -1 else spend_guard.budget
     conformance_results.notes.append(

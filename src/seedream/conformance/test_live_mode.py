@@ -8,6 +8,7 @@ than N generations with ``--allow-spend N``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from seedream._settings import LEDGER_ENV
 from seedream.conformance.test_server_layer import SpendGuard
 from seedream.simulator import SimulatorConfig, run_simulator
 
@@ -41,6 +43,8 @@ def _run_live(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, server: Any, *extra: str, files: tuple[Path, ...] = ()
 ) -> Any:
     monkeypatch.setenv("EVOLINK_API_KEY", STAND_IN_KEY)
+    # live mode reads the default ledger when no --ledger is given: the test's own, never the user's real one
+    monkeypatch.setenv(LEDGER_ENV, str(pytester.path / "no-ledger.sqlite3"))
     # in-process (a fresh interpreter costs seconds of imports); results and clients are per session
     return pytester.runpytest_inprocess(
         *(str(f) for f in files or (SERVER_LAYER,)),
@@ -98,32 +102,46 @@ def test_allow_spend_never_buys_more_than_the_cap(
     assert counters["credits_charged"] == pytest.approx(cap * stand_in.app.config.credits_per_image)
 
 
-def test_spend_mode_follows_its_task_to_the_end_and_the_stateful_phase_stays_within_the_cap(
+def test_spend_mode_follows_its_task_to_the_end_and_the_stateful_phase_runs_within_the_cap(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any
 ) -> None:
     cap = 3
     result = _run_live(pytester, monkeypatch, stand_in, "--allow-spend", str(cap), files=(OWNED_TASKS, STATEFUL))
     outcomes = result.parseoutcomes()
-    assert result.ret == 0, result.stdout.str()[-3000:]
+    out = result.stdout.str()
+    assert result.ret == 0, out[-3000:]
     # the followed task: completed, its image downloaded, decoded and of the predicted size
     result.stdout.fnmatch_lines(["followed task (live): completed after * polls"])
     result.stdout.fnmatch_lines(["*3 owned tasks*download*result image per content type, decoding and size*1*0*"])
-    assert outcomes["passed"] == 3 and outcomes["skipped"] == 1  # the stateful phase is offline only (see it)
+    assert outcomes["passed"] == 5 and "skipped" not in outcomes  # the stateful phase ran live, too
+    steps = re.search(r"stateful \(live\): steps \{'POST /v1/images/generations': (\d+)(?:, 'GET [^']*': (\d+))?", out)
+    assert steps and int(steps.group(1)) > 0, out[-3000:]
+    gateway = re.search(r"through the guard: (\d+) requests sent, (\d+) refused", out)
+    note = re.search(r"spend guard \(live\): (\d+) billable requests sent \(cap 3\), (\d+) refused", out)
+    assert gateway and note, out[-3000:]
     counters = stand_in.counters()
-    note = re.search(r"spend guard \(live\): (\d+) billable requests sent \(cap 3\)", result.stdout.str())
-    assert note and int(note.group(1)) == counters["tasks_created"] == 1  # the followed task, nothing beyond the cap
+    # every task the stand-in made was one the guard admitted, and no more than the cap: steps and probes alike
+    assert counters["tasks_created"] == int(note.group(1)) <= cap
+    assert counters["tasks_created"] == cap  # the followed task, then the phase used what was left
+
+
+def _task_on(stand_in: Any) -> str:
+    """The id of a task made on the stand-in directly (as a user's earlier generation would be)."""
+    import httpx
+
+    return str(
+        httpx.post(
+            stand_in.url("/v1/images/generations"),
+            json={"model": "doubao-seedream-5.0-lite", "prompt": "a lake"},
+            headers={"Authorization": f"Bearer {STAND_IN_KEY}"},
+        ).json()["id"]
+    )
 
 
 def test_zero_spend_mode_reads_the_tasks_it_is_given_and_creates_none(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any, tmp_path: Path
 ) -> None:
-    import httpx
-
-    made = httpx.post(
-        stand_in.url("/v1/images/generations"),
-        json={"model": "doubao-seedream-5.0-lite", "prompt": "a lake"},
-        headers={"Authorization": f"Bearer {STAND_IN_KEY}"},
-    ).json()["id"]
+    made = _task_on(stand_in)
     before = stand_in.counters()["tasks_created"]
     result = _run_live(
         pytester,
@@ -141,6 +159,44 @@ def test_zero_spend_mode_reads_the_tasks_it_is_given_and_creates_none(
     result.stdout.fnmatch_lines(["owned tasks (live): 1 read (1 given, *), 0 deviations"])
     assert stand_in.counters()["tasks_created"] == before
     assert stand_in.counters()["requests"]["GET /v1/tasks/{task_id}"].get("200", 0) >= 1
+
+
+def test_the_client_monitors_drift_rows_for_this_server_are_reported_and_fail_the_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, stand_in: Any, tmp_path: Path
+) -> None:
+    from seedream._drift import DriftRecord
+    from seedream._ledger import Ledger
+
+    made = {"id": _task_on(stand_in)}
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        for base_url, task_id in ((stand_in.base_url, made["id"]), ("https://other.example", "task-unified-1-other")):
+            row = ledger.record_intent(base_url=base_url, params={"prompt": "a lake"}, directory=None)
+            ledger.record_submitted(row, task_id=task_id, status="pending", created=1, estimated_time=None)
+
+        def seen(operation: str, pointer: str, kind: str, example: str, task_id: str | None) -> DriftRecord:
+            return DriftRecord(operation, pointer, kind, example, "a rule", 200, task_id, 1.0e9, 1.0e9 + 60, 2)
+
+        ledger.record_drift(
+            [
+                seen("createImageGeneration", "/status", "unknown-enum", '"queued"', made["id"]),
+                seen("getTaskDetail", "/id", "bad-shape", '"img_1"', "task-unified-1-other"),
+                seen("createImageGeneration", "/error", "missing", "<absent>", None),
+            ]
+        )
+    report = tmp_path / "report.json"
+    result = _run_live(
+        pytester, monkeypatch, stand_in, "--ledger", str(path), "--conformance-json", str(report), files=(OWNED_TASKS,)
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(
+        ["client drift monitor (ledger): 1 rows for this server, 1 for other servers, 1 about*"]
+    )
+    rows = [d for d in json.loads(report.read_text(encoding="utf-8"))["deviations"] if "count" in d]
+    assert [(d["operation"], d["pointer"], d["kind"], d["count"]) for d in rows] == [
+        ("createImageGeneration", "/status", "unknown-enum", 2)
+    ]
+    assert rows[0]["first_seen"] == "2001-09-09T01:46:40+00:00" and rows[0]["last_seen"].endswith(":47:40+00:00")
 
 
 @pytest.mark.parametrize(
@@ -202,6 +258,14 @@ def test_guard_trips_when_a_must_reject_post_is_accepted_and_then_sends_no_post_
     assert guard.tripped
     assert not guard.admit(*POST, _auth(), {**VALID, "n": 99})
     assert guard.admit(*POST, _auth("sk-wrong"), VALID)  # still harmless
+
+
+def test_guard_holds_back_spend_for_a_later_phase_until_released() -> None:
+    guard = SpendGuard(api_key=KEY, budget=3, held=1)
+    assert [guard.admit(*POST, _auth(), VALID) for _ in range(3)] == [True, True, False]
+    assert guard.release() == 1
+    assert [guard.admit(*POST, _auth(), VALID) for _ in range(2)] == [True, False]
+    assert guard.billable_sent == 3 and guard.release() == 0
 
 
 def test_guard_lets_the_free_batch_query_through_and_is_not_tripped_by_its_200() -> None:

@@ -12,6 +12,10 @@ The ledger's own record is evidence too, at no cost: a generation refused
 although the spec and the prose rules accept its body (a valid body refused),
 and a 200 the client could not use (no id, an id of another shape).
 
+So is the drift the client's monitor recorded in that ledger (``seedream
+drift``): each row about a task the ledger made against the server under test
+is a deviation of this run, with its first and last sighting and count.
+
 Each deviation is one row of the summary (``3 owned tasks``, ``<kind> at
 <pointer>``) and one entry of the JSON report's ``deviations``.
 
@@ -30,12 +34,15 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from seedream import _rules
+from seedream._drift import DriftRecord
 from seedream._expectations import Deviation, check_body
 from seedream._ledger import Ledger, LedgerEntry, TaskState, _clean_base_url, default_ledger_path
 from seedream._redaction import cut
@@ -85,21 +92,60 @@ def _judge(results: Any, operation: str, response: Any, source: str) -> list[str
     return [_record(results, d, source) for d in found]
 
 
+def _ledger_path(request: pytest.FixtureRequest, server_target: Any) -> Path | None:
+    """The ledger to read (none offline unless --ledger is given; none if the user has never generated)."""
+    given = request.config.getoption("--ledger")
+    if given is None and not server_target.live:
+        return None
+    path = Path(given) if given is not None else default_ledger_path()
+    return path if path.is_file() else None  # (a --ledger that does not exist is refused at start-up)
+
+
 @pytest.fixture(scope="session")
 def ledger_rows(request: pytest.FixtureRequest, server_target: Any) -> Iterator[list[LedgerEntry]]:
-    """The newest ledger rows made against the server under test (none offline unless --ledger is given)."""
-    path = request.config.getoption("--ledger")
-    if path is None and not server_target.live:
+    """The newest ledger rows made against the server under test."""
+    path = _ledger_path(request, server_target)
+    if path is None:
         yield []
-        return
-    path = Path(path) if path is not None else default_ledger_path()
-    if not path.is_file():  # (a --ledger that does not exist is refused at start-up)
-        yield []  # the user has never generated anything: no ledger to read
         return
     base = _clean_base_url(server_target.base_url or "")
     with Ledger(path) as ledger:
         rows = [e for e in ledger.entries(limit=LEDGER_ROWS * 5) if e.base_url == base][:LEDGER_ROWS]
     yield rows
+
+
+@dataclass(frozen=True)
+class ClientDrift:
+    """The drift the client's monitor recorded in the ledger, for the server under test."""
+
+    records: list[DriftRecord]
+    elsewhere: int  # rows about tasks of other servers
+    unattributed: int  # rows about no task the ledger knows: their server cannot be told
+
+
+@pytest.fixture(scope="session")
+def client_drift(request: pytest.FixtureRequest, server_target: Any) -> ClientDrift:
+    """The ledger's drift rows whose task was made against the server under test.
+
+    A drift row names the task of the last answer it was seen in; the ledger row of that task
+    names the server. A row about no known task (an error answer to a create, a 200 without a
+    usable id) cannot be attributed to a server and is only counted in the note.
+    """
+    path = _ledger_path(request, server_target)
+    if path is None:
+        return ClientDrift([], 0, 0)
+    base = _clean_base_url(server_target.base_url or "")
+    records, elsewhere, unattributed = [], 0, 0
+    with Ledger(path) as ledger:
+        for record in ledger.drift():
+            entry = ledger.get(record.task_id) if record.task_id else None
+            if entry is None:
+                unattributed += 1
+            elif entry.base_url == base:
+                records.append(record)
+            else:
+                elsewhere += 1
+    return ClientDrift(records, elsewhere, unattributed)
 
 
 def _owned_ids(request: pytest.FixtureRequest, rows: list[LedgerEntry]) -> list[str]:
@@ -145,7 +191,9 @@ def test_owned_tasks_ledger_record_shows_no_refused_valid_body_nor_unusable_answ
         match = _HTTP_STATUS.search(entry.error_message or "")
         status = int(match.group(1)) if match else None
         source = f"ledger row {entry.local_id}"
-        if entry.state == TaskState.REJECTED and status in _BODY_REFUSALS and _valid(entry.params):
+        # A refusal without an admission code is `unconfirmed` since the admission codes decide (seedream_rules).
+        refused = entry.state in (TaskState.REJECTED, TaskState.UNCONFIRMED)
+        if refused and status in _BODY_REFUSALS and _valid(entry.params):
             deviation = Deviation(CREATE, "", "valid-body-refused", str(status), "a body the spec and rules accept")
             problems.append(_record(conformance_results, deviation, source))
         elif entry.state == TaskState.UNCONFIRMED and entry.task_id is None and status == 200:
@@ -156,6 +204,38 @@ def test_owned_tasks_ledger_record_shows_no_refused_valid_body_nor_unusable_answ
         else:
             conformance_results.record(LAYER, CREATE, "ledger row ends as documented", True)
     assert problems == [], "\n".join(problems)
+
+
+def test_owned_tasks_the_client_drift_monitor_recorded_no_drift_from_this_server(
+    client_drift: ClientDrift, conformance_results: Any
+) -> None:
+    """What the client saw in normal use (``seedream drift``), judged like the answers this run reads itself."""
+    problems: list[str] = []
+    for record in client_drift.records:
+        deviation = Deviation(record.operation, record.pointer, record.kind, record.example, record.rule)
+        seen = {"first_seen": _iso(record.first_seen), "last_seen": _iso(record.last_seen), "count": record.count}
+        where = deviation.pointer or "(answer)"
+        conformance_results.record(
+            LAYER, deviation.operation, f"client drift monitor: {deviation.kind} at {where}", False
+        )
+        conformance_results.add_deviation("client drift monitor (ledger)", deviation, **seen)
+        problems.append(
+            f"client drift monitor (ledger): {deviation.operation} {where}: {deviation.kind} (got {deviation.example};"
+            f" expected {deviation.rule}; seen {record.count}x, {seen['first_seen']} .. {seen['last_seen']},"
+            f" last in task {record.task_id})"
+        )
+    if not problems:
+        conformance_results.record(LAYER, "(both)", "client drift monitor: nothing recorded for this server", True)
+    conformance_results.notes.append(
+        f"client drift monitor (ledger): {len(client_drift.records)} rows for this server, {client_drift.elsewhere} "
+        f"for other servers, {client_drift.unattributed} about no known task (not judged); "
+        "`seedream drift --clear` forgets them once resolved"
+    )
+    assert problems == [], "\n".join(problems)
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")
 
 
 def _valid(params: dict[str, Any]) -> bool:

@@ -90,10 +90,14 @@ class SpendGuard:
     (-1: unlimited, offline). A request could be billed when it is a POST to
     the generation endpoint carrying the real key with a body the spec and the
     prose rules accept. Anything else the spec says must be rejected.
+
+    ``held``: units of the budget kept back for a later phase (the stateful one, which
+    :meth:`release` s them when it starts), so the layers before it cannot spend them all.
     """
 
     api_key: str
     budget: int
+    held: int = 0
     billable_sent: int = 0
     refused: int = 0
     tripped: str | None = None
@@ -125,11 +129,17 @@ class SpendGuard:
             if self.budget == -1:
                 self.billable_sent += 1
                 return True
-            if self.billable_sent >= self.budget:
+            if self.billable_sent >= self.budget - self.held:
                 self.refused += 1
                 return False
             self.billable_sent += 1
             return True
+
+    def release(self) -> int:
+        """Give the held units back to whoever asks next; returns the billable requests now left."""
+        with self.lock:
+            self.held = 0
+            return -1 if self.budget == -1 else max(self.budget - self.billable_sent, 0)
 
     def observe(
         self, method: str, headers: dict[str, str], body: Any, billable: bool, status: int, *, path: str = GENERATION

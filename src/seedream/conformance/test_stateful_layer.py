@@ -6,12 +6,17 @@ created. Every step is judged by schemathesis' checks and by
 :func:`seedream._expectations.check_body` (the expectations profile); each
 deviation is a row of the summary.
 
-Live, every step passes the session's :class:`SpendGuard` before it is sent:
-a create the guard refuses (zero-spend, or ``--allow-spend`` used up) is not
-sent and its scenario is dropped (``hypothesis.assume``), so the phase can
-never buy more than the cap. Generations ask for one image and fetch nothing,
-as in the server layer. Without spend left (zero-spend live mode) the phase
-is skipped: every scenario starts from a create.
+Every request of the phase passes the session's :class:`SpendGuard` on the
+wire: the phase's schema reaches the server only through
+:class:`~seedream.conformance._gateway.GuardedGateway` (its WSGI ``app``),
+so the steps and every request schemathesis' checks send of their own (the
+``ignored_auth`` probes, control requests) are admitted or refused as they
+would leave, final headers and body included. A refused request is not sent
+and its scenario is dropped (``hypothesis.assume``), so the phase can never
+buy more than the cap. Generations ask for one image and fetch nothing, as in
+the server layer. Without spend left (zero-spend live mode, or the cap used
+by the layers before) the phase is skipped: every scenario starts from a
+create.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from hypothesis.errors import Unsatisfiable
 
 from seedream import _rules
 from seedream._expectations import check_body
+from seedream.conformance._gateway import GuardedGateway, SpendRefused
 from seedream.conformance.test_server_layer import SpendGuard, _examples, _live_post_body
+from seedream.testing._schemathesis import load_schema
 
 CREATE = "POST /v1/images/generations"
 GET = "GET /v1/tasks/{task_id}"
@@ -40,19 +47,21 @@ def _content_type(response: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _answered(target: Any) -> int | None:
+    """API requests the simulator answered so far (offline; a live server tells nothing)."""
+    if target.counters is None:
+        return None
+    return sum(sum(statuses.values()) for route, statuses in target.counters()["requests"].items() if " /v1/" in route)
+
+
 def test_stateful_phase_chains_create_then_get_and_every_step_conforms(
-    server_target: Any, schema: Any, guard: SpendGuard, conformance_results: Any, request: pytest.FixtureRequest
+    server_target: Any, guard: SpendGuard, conformance_results: Any, request: pytest.FixtureRequest
 ) -> None:
     from schemathesis.core.failures import FailureGroup
 
-    if server_target.live:
-        # Offline only for now: run from an installed copy against a stand-in, the live phase created more tasks
-        # than the spend cap allowed (16 with --allow-spend 3): some of schemathesis' checks send requests of their
-        # own that never pass the guard. Until every request of the phase provably passes it, no live spend here.
-        pytest.skip("the stateful phase runs offline only: its live requests are not all bounded by the spend guard")
-    if guard.budget != -1 and guard.billable_sent >= guard.budget:
+    left = guard.release()
+    if left == 0:
         pytest.skip("no spend left for the stateful phase: each scenario starts with a generation (--allow-spend N)")
-    auth = {"Authorization": f"Bearer {server_target.api_key}"}
     layer = f"3 stateful ({server_target.kind})"
     created: set[str] = set()
     chained: Counter[str] = Counter()
@@ -61,7 +70,17 @@ def test_stateful_phase_chains_create_then_get_and_every_step_conforms(
 
     # The phase is about the linked pair: the free reads (batch, list, balance) answer from state that grows across
     # examples, which would make hypothesis' replay of an example draw differently; layer 3 covers them.
-    linked = schema.include(operation_id=["createImageGeneration", "getTaskDetail"])
+    # A schema of its own (the server layer's keeps its transport and configuration).
+    own = load_schema(base_url=server_target.base_url, api_key=server_target.api_key)
+    # schemathesis would mine the app's Python module for literals to generate with: the gateway's are not the API's.
+    own.config.analysis.constants.enabled = False
+    linked = own.include(operation_id=["createImageGeneration", "getTaskDetail"])
+    if server_target.kind == "asgi":
+        gateway = GuardedGateway(guard, asgi_app=server_target.app)
+    else:
+        gateway = GuardedGateway(guard, origin=server_target.base_url)
+    server_target.cleanups.append(gateway.close)
+    linked.app = gateway  # the only way out: the steps and every request of every check
 
     class Machine(linked.as_state_machine()):  # type: ignore[misc]
         def call(self, case: Any, **kwargs: Any) -> Any:
@@ -73,22 +92,15 @@ def test_stateful_phase_chains_create_then_get_and_every_step_conforms(
                 # A fresh key per POST, as the client sends: a generated key hypothesis repeats in another example
                 # would make the server replay an answer from outside this example (a flaky state machine).
                 case.headers = {**(case.headers or {}), "Idempotency-Key": f"run_{uuid.uuid4().hex}"}
-            headers = {**auth, **(case.headers or {})}
-            billable = guard.could_be_billed(case.method, case.path, headers, case.body)
-            assume(guard.admit(case.method, case.path, headers, case.body))  # the cap bounds the phase
-            response = super().call(case, **kwargs)
-            guard.observe(case.method, headers, case.body, billable, response.status_code, path=case.path)
-            return response
-
-        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            # The key as a per-call header (what schemathesis' auth checks take away to probe ignored auth); the
-            # auth provider registered for the embedded simulator does not know a live server's key.
-            return {"headers": auth} if server_target.live else {}
+            return super().call(case, **kwargs)  # through the gateway: the guard judges what is sent
 
         def step(self, input: Any) -> Any:
             label = input.case.operation.label
             try:
                 output = super().step(input)  # calls, then runs every schemathesis check
+            except SpendRefused:
+                assume(False)  # the step or a check's own request was not sent: this scenario ends here
+                raise  # (not reached: assume raised)
             except FailureGroup:
                 conformance_results.record(layer, OPERATIONS[label], "stateful step: schemathesis checks", False)
                 raise
@@ -109,6 +121,7 @@ def test_stateful_phase_chains_create_then_get_and_every_step_conforms(
                 chained[str(response.json().get("status")) if response.status_code == 200 else "error"] += 1
             return output
 
+    answered_before = _answered(server_target)
     ended_at_cap = False
     try:
         Machine.run(
@@ -131,8 +144,13 @@ def test_stateful_phase_chains_create_then_get_and_every_step_conforms(
         conformance_results.notes.append(f"stateful ({server_target.kind}): ended at the spend cap")
     conformance_results.notes.append(
         f"stateful ({server_target.kind}): steps {dict(steps)}; linked queries of created tasks by status "
-        f"{dict(chained)}"
+        f"{dict(chained)}; through the guard: {sum(gateway.sent.values())} requests sent, "
+        f"{sum(gateway.refused.values())} refused ({dict(gateway.refused)})"
     )
+    answered = _answered(server_target)
+    if answered is not None and answered_before is not None:
+        # Offline the server counts what it answered: nothing reached it but through the gateway.
+        assert answered - answered_before == sum(gateway.sent.values()), (answered, answered_before, gateway.sent)
     assert deviations == [], "\n".join(deviations)
     assert steps[CREATE] > 0, steps
     if ended_at_cap and not steps[GET]:
