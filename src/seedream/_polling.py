@@ -98,7 +98,8 @@ FINISH_PROGRESS = 99
 #: (10: fine-grained progress shares such a factor by chance in about 2 % of pairs).
 COARSE_PROGRESS_STEP = 10
 
-#: Tasks due within this long of a poll are asked about in the same batch query (polled up to this much early).
+#: While several tasks are waited for, polls fall on shared slots this long apart (a poll comes up to this much
+#: late), so tasks due at about the same time are asked about in one batch query.
 BATCH_WINDOW_SECONDS = 1.0
 
 #: Statuses after which a task never changes (``cancelled`` comes from callbacks, outside the status enum).

@@ -1,11 +1,13 @@
 # GENERATED FILE - DO NOT EDIT. scripts/unasync.py from src/seedream/_async/_poller.py; run `nox -s regenerate`.
 """Batch polling: every task one client waits for asked about in shared ``POST /v1/tasks/batch`` queries.
 
-Each wait keeps its own adaptive schedule (its ``_WaitPlan``). When one task is due, the query that asks about it
-also asks about every other task this client waits for that is due within ``PollPolicy.batch_window`` (up to
-:data:`~seedream._answers.MAX_BATCH_IDS` ids): a task is polled at most that much early, never later than its
-schedule says, so concurrent ``wait`` calls and one ``wait_many`` cost one request per round of up to 50 tasks.
-A query about a single task is the task query itself (``GET /v1/tasks/{id}``: the same one request).
+Each wait keeps its own adaptive schedule (its ``_WaitPlan``). While the client waits for more than one task,
+each poll is put off to the next slot of a shared grid ``PollPolicy.batch_window`` apart (never past the wait's
+deadline), and every task due in a slot is asked about in one query of up to
+:data:`~seedream._answers.MAX_BATCH_IDS` ids: a task is polled at most one window later than its schedule says,
+and concurrent ``wait`` calls and one ``wait_many`` cost at most one request per slot and 50 tasks. A task waited
+for alone is polled exactly on schedule. A query about a single task is the task query itself
+(``GET /v1/tasks/{id}``: the same one request).
 
 The batch endpoint is the vendor clients' (x-assumed, see spec-facts): a base URL that answers it 404 or 405 is
 taken not to have it, once, remembered for the client and logged once; its tasks are then asked about one by one.
@@ -16,6 +18,7 @@ task answered is recorded in the ledger as a single query's answer is; the queri
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -63,6 +66,14 @@ class _Entry:
         self.flight: _Flight | None = None
 
 
+def _due(entry: _Entry, window: float) -> float:
+    """When ``entry`` is polled: its plan's time put off to the next slot of the grid (never past its deadline)."""
+    plan = entry.plan
+    if window <= 0:
+        return plan.next_at
+    return min(math.ceil(plan.next_at / window) * window, plan.deadline)
+
+
 class Poller:
     """The poller of one client: the tasks its waits wait for, and whether its base URL has the batch endpoint."""
 
@@ -100,11 +111,12 @@ class Poller:
                     flying.done.wait()
                     continue
                 now = self._core.clock()
-                soonest = min(entry.plan.next_at for entry in live)
+                window = self._window()
+                soonest = min(_due(entry, window) for entry in live)
                 if soonest > now:
                     self._sleep(soonest - now)
                     continue
-                flight, members = self._board(now)
+                flight, members = self._board(now, window)
                 if members:  # else another thread took them meanwhile: their answers come with its query
                     self._fly(flight, members)
                 else:
@@ -128,17 +140,17 @@ class Poller:
         except SeedreamError as error:
             entry.outcome = error
 
-    def _board(self, now: float) -> tuple[_Flight, dict[str, list[_Entry]]]:
-        """The tasks the next query asks about: every waiting one due within the window, soonest first."""
-        cutoff = now + self._core.polling.batch_window
+    def _window(self) -> float:
+        """The slot width polls snap to now: none while one task is waited for (it is polled on time)."""
+        return self._core.polling.batch_window if len(self._waiting) > 1 else 0.0
+
+    def _board(self, now: float, window: float) -> tuple[_Flight, dict[str, list[_Entry]]]:
+        """The tasks the next query asks about: every waiting one whose slot has come, soonest due first."""
         with self._lock:
             due = [
                 entry
                 for entry in self._waiting
-                if entry.plan.next_at <= cutoff
-                and entry.outcome is None
-                and entry.flight is None
-                and entry.mail is None
+                if _due(entry, window) <= now and entry.outcome is None and entry.flight is None and entry.mail is None
             ]
             due.sort(key=lambda entry: entry.plan.next_at)
             members: dict[str, list[_Entry]] = {}
