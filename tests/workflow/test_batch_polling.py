@@ -31,7 +31,7 @@ from seedream import (
 from seedream._ledger import Ledger
 from seedream._polling import PollPolicy
 
-from .helpers import BASE_URL, SENTINEL_KEY, Sleeps, json_response, task_body
+from .helpers import BASE_URL, SENTINEL_KEY, Sleeps, created_response, json_response, png_bytes, task_body
 
 BATCH = "/v1/tasks/batch"
 
@@ -65,6 +65,12 @@ class BatchAPI:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         now = self.clock() if self.clock is not None else 0.0
+        if request.url.path == "/f.png":
+            return httpx.Response(200, content=png_bytes(), headers={"content-type": "image/png"})
+        if request.url.path == "/v1/images/generations":
+            tid = task_id(len(self.polls))
+            self.polls[tid] = 2
+            return created_response(tid)
         if request.url.path == BATCH and request.method == "POST":
             ids = json.loads(request.content)["task_ids"]
             self.requests.append((BATCH, ids, now))
@@ -97,7 +103,16 @@ def sync_client(api: BatchAPI, ledger: Ledger, sleeps: Sleeps, **kwargs: Any) ->
     api.clock = sleeps.clock
     guarded = SeedreamAPI(SENTINEL_KEY, base_url=BASE_URL, transport=httpx.MockTransport(api.handler))
     kwargs.setdefault("polling", PollPolicy(jitter=0.0))
-    return Seedream(base_url=BASE_URL, ledger=ledger, api=guarded, sleep=sleeps, clock=sleeps.clock, **kwargs)
+    transport = httpx.MockTransport(api.handler)
+    return Seedream(
+        base_url=BASE_URL,
+        ledger=ledger,
+        api=guarded,
+        download_transport=transport,
+        sleep=sleeps,
+        clock=sleeps.clock,
+        **kwargs,
+    )
 
 
 # -- the sync wait_many: one thread, batched polls --------------------------------------------------------------------
@@ -196,6 +211,18 @@ def test_a_batch_answer_repeating_a_task_is_refused_and_nothing_is_recorded(ledg
 
     assert all(isinstance(o, UnexpectedResponseError) and "repeats task" in str(o) for o in outcomes)
     assert all(ledger.get(tid) is None for tid in ids)
+
+
+def test_resume_waits_for_every_unfinished_task_together(ledger: Ledger, sleeps: Sleeps, tmp_path: Path) -> None:
+    api = BatchAPI(polls={})
+    with sync_client(api, ledger, sleeps) as client:
+        for i in range(3):
+            client.submit(f"take {i}", directory=tmp_path / "out")
+        outcomes = client.resume()
+
+    assert [o.state for o in outcomes] == ["downloaded"] * 3
+    assert api.count("GET") == 0 and api.count(BATCH) == 2  # two polls each, all three in each request
+    assert all(len(ids) == 3 for p, ids, _ in api.requests if p == BATCH)
 
 
 # -- the async client: concurrent waits share one poller --------------------------------------------------------------

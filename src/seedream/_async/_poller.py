@@ -149,7 +149,11 @@ class AsyncPoller:
             due = [
                 entry
                 for entry in self._waiting
-                if _due(entry, window) <= now and entry.outcome is None and entry.flight is None and entry.mail is None
+                if entry.plan.next_at <= now  # cheap first: a slot never comes before the plan's time
+                and _due(entry, window) <= now
+                and entry.outcome is None
+                and entry.flight is None
+                and entry.mail is None
             ]
             due.sort(key=lambda entry: entry.plan.next_at)
             members: dict[str, list[_Entry]] = {}
