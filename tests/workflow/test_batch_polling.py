@@ -49,6 +49,7 @@ class BatchAPI:
     batch_status: int | None = None
     omit: set[str] = field(default_factory=set)
     duplicate: bool = False
+    foreign: bool = False
     fail: set[str] = field(default_factory=set)
     seen: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, list[str], float]] = field(default_factory=list)  # (path, ids, clock)
@@ -79,6 +80,8 @@ class BatchAPI:
             data = [self.body(tid) for tid in ids if tid in self.polls and tid not in self.omit]
             if self.duplicate and data:
                 data.append(data[0])
+            if self.foreign:
+                data.append(task_body("completed", task_id=task_id(9999), results=["http://127.0.0.1:9/f.png"]))
             return json_response(200, {"data": data})
         tid = request.url.path.rsplit("/", 1)[1]
         self.requests.append(("GET", [tid], now))
@@ -203,14 +206,17 @@ def test_tasks_a_batch_answer_leaves_out_are_asked_about_singly(ledger: Ledger, 
     assert sorted(ids for p, ids, _ in api.requests if p == "GET") == [[ids[2]], [task_id(99)]]
 
 
-def test_a_batch_answer_repeating_a_task_is_refused_and_nothing_is_recorded(ledger: Ledger, sleeps: Sleeps) -> None:
+@pytest.mark.parametrize(("hostile", "message"), [("duplicate", "repeats task"), ("foreign", "not asked for")])
+def test_a_batch_answer_repeating_a_task_or_naming_another_is_refused_and_nothing_is_recorded(
+    ledger: Ledger, sleeps: Sleeps, hostile: str, message: str
+) -> None:
     ids = [task_id(i) for i in range(2)]
-    api = BatchAPI(polls=dict.fromkeys(ids, 1), duplicate=True)
+    api = BatchAPI(polls=dict.fromkeys(ids, 1), duplicate=hostile == "duplicate", foreign=hostile == "foreign")
     with sync_client(api, ledger, sleeps) as client:
         outcomes = client.wait_many(ids)
 
-    assert all(isinstance(o, UnexpectedResponseError) and "repeats task" in str(o) for o in outcomes)
-    assert all(ledger.get(tid) is None for tid in ids)
+    assert all(isinstance(o, UnexpectedResponseError) and message in str(o) for o in outcomes)
+    assert all(ledger.get(tid) is None for tid in [*ids, task_id(9999)])
 
 
 def test_resume_waits_for_every_unfinished_task_together(ledger: Ledger, sleeps: Sleeps, tmp_path: Path) -> None:
