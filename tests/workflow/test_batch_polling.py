@@ -27,6 +27,7 @@ from seedream import (
     SeedreamAPI,
     TaskFailedError,
     UnexpectedResponseError,
+    WaitTimeoutError,
 )
 from seedream._ledger import Ledger
 from seedream._polling import PollPolicy
@@ -176,6 +177,19 @@ def test_each_task_keeps_its_own_schedule_and_is_never_polled_more_than_a_window
             assert own <= gap <= own + window  # late by at most the window, never early
     # The slow task was not dragged along with the fast one's polls.
     assert len(api.asked(slow)) < len(api.requests)
+
+
+def test_each_wait_s_own_deadline_holds_in_a_shared_query(ledger: Ledger, sleeps: Sleeps) -> None:
+    ids = [task_id(1), task_id(2)]
+    api = BatchAPI(polls=dict.fromkeys(ids, 10**6))  # never done
+    start = sleeps.now
+    with sync_client(api, ledger, sleeps) as client:
+        outcomes = client.wait_many(ids, timeout=30)
+
+    assert [type(o) for o in outcomes] == [WaitTimeoutError, WaitTimeoutError]
+    last_poll = api.requests[-1][2]
+    assert last_poll == pytest.approx(start + 30)  # one last poll at the deadline: no slot pushed it past
+    assert sleeps.now <= start + 30 + 1e-9
 
 
 @pytest.mark.parametrize("status", [404, 405])
