@@ -99,7 +99,7 @@ FINISH_PROGRESS = 99
 COARSE_PROGRESS_STEP = 10
 
 #: While several tasks are waited for, polls fall on shared slots this long apart (a poll comes up to this much
-#: late), so tasks due at about the same time are asked about in one batch query.
+#: late, or as much early riding along a query with room), so tasks due at about the same time share one query.
 BATCH_WINDOW_SECONDS = 1.0
 
 #: Statuses after which a task never changes (``cancelled`` comes from callbacks, outside the status enum).

@@ -4,10 +4,11 @@
 Each wait keeps its own adaptive schedule (its ``_WaitPlan``). While the client waits for more than one task,
 each poll is put off to the next slot of a shared grid ``PollPolicy.batch_window`` apart (never past the wait's
 deadline), and every task due in a slot is asked about in one query of up to
-:data:`~seedream._answers.MAX_BATCH_IDS` ids: a task is polled at most one window later than its schedule says,
-and concurrent ``wait`` calls and one ``wait_many`` cost at most one request per slot and 50 tasks. A task waited
-for alone is polled exactly on schedule. A query about a single task is the task query itself
-(``GET /v1/tasks/{id}``: the same one request).
+:data:`~seedream._answers.MAX_BATCH_IDS` ids; a query with room left also carries the tasks due before the next
+slot. So a task is polled at most one window later (or, riding along, earlier) than its schedule says, and
+concurrent ``wait`` calls and one ``wait_many`` cost at most one request per slot and 50 tasks. A task waited for
+alone is polled exactly on schedule. A query about a single task is the task query itself (``GET
+/v1/tasks/{id}``: the same one request).
 
 The batch endpoint is the vendor clients' (x-assumed, see spec-facts): a base URL that answers it 404 or 405 is
 taken not to have it, once, remembered for the client and logged once; its tasks are then asked about one by one.
@@ -145,18 +146,18 @@ class Poller:
         return self._core.polling.batch_window if len(self._waiting) > 1 else 0.0
 
     def _board(self, now: float, window: float) -> tuple[_Flight, dict[str, list[_Entry]]]:
-        """The tasks the next query asks about: every waiting one whose slot has come, soonest due first."""
+        """The tasks the next query asks about: every waiting one whose slot has come, soonest due first; then,
+        while there is room, those due before the next slot (they ride along: up to one window early)."""
         with self._lock:
-            due = [
+            idle = [
                 entry
                 for entry in self._waiting
-                if entry.plan.next_at <= now  # cheap first: a slot never comes before the plan's time
-                and _due(entry, window) <= now
+                if entry.plan.next_at <= now + window  # cheap first: most tasks are not due for a while
                 and entry.outcome is None
                 and entry.flight is None
                 and entry.mail is None
             ]
-            due.sort(key=lambda entry: entry.plan.next_at)
+            due = sorted(idle, key=lambda entry: (_due(entry, window) > now, entry.plan.next_at))
             members: dict[str, list[_Entry]] = {}
             for entry in due:
                 task_id = entry.plan.task_id
