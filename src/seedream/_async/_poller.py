@@ -96,6 +96,7 @@ class AsyncPoller:
         entries = [_Entry(plan, on_progress) for plan in plans]
         with self._lock:
             self._waiting.update(entries)
+        woke = -math.inf
         try:
             while True:
                 for entry in entries:
@@ -110,11 +111,13 @@ class AsyncPoller:
                 if flying is not None:  # another wait's query asks about it: its answer comes with that one
                     await flying.done.wait()
                     continue
-                now = self._core.clock()
+                # After a sleep its end counts as come, whatever the clock says (an injected one may stand still).
+                now = max(self._core.clock(), woke)
                 window = self._window()
                 soonest = min(_due(entry, window) for entry in live)
                 if soonest > now:
                     await self._sleep(soonest - now)
+                    woke = soonest
                     continue
                 flight, members = self._board(now, window)
                 if members:  # else another thread took them meanwhile: their answers come with its query

@@ -97,6 +97,7 @@ class Poller:
         entries = [_Entry(plan, on_progress) for plan in plans]
         with self._lock:
             self._waiting.update(entries)
+        woke = -math.inf
         try:
             while True:
                 for entry in entries:
@@ -111,11 +112,13 @@ class Poller:
                 if flying is not None:  # another wait's query asks about it: its answer comes with that one
                     flying.done.wait()
                     continue
-                now = self._core.clock()
+                # After a sleep its end counts as come, whatever the clock says (an injected one may stand still).
+                now = max(self._core.clock(), woke)
                 window = self._window()
                 soonest = min(_due(entry, window) for entry in live)
                 if soonest > now:
                     self._sleep(soonest - now)
+                    woke = soonest
                     continue
                 flight, members = self._board(now, window)
                 if members:  # else another thread took them meanwhile: their answers come with its query
