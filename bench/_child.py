@@ -172,6 +172,9 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
         spans = await asyncio.gather(*(one(i, d) for i, d in enumerate(durations)))
         wall = time.perf_counter() - start
         after = peak_rss_bytes()
+        # What the polling cost the API: the simulator's own count of task queries, single and batch.
+        routes = (await bare.get("/__simulator__/counters")).json()["requests"]
+        poll_requests = sum(sum(routes.get(route, {}).values()) for route in _POLL_ROUTES)
     finally:
         await ours.close()
         await bare.aclose()
@@ -179,6 +182,9 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
         "wall": wall,
         "tasks": len(durations),
         "longest": max(durations) * scale,
+        "submitted": max(began for began, _ in spans) - start,
+        "poll_requests": poll_requests,
+        "batch_requests": sum(routes.get(_POLL_ROUTES[1], {}).values()),
         "last_done": max(end for _, end in spans) - start,
         "timeline": _timeline([(a - start, b - start) for a, b in spans], wall),
         "polls": polls,
@@ -186,6 +192,9 @@ async def _concurrency(args: dict[str, Any]) -> dict[str, Any]:
         "rss_after": after,
         "rss_how": how,
     }
+
+
+_POLL_ROUTES = ("GET /v1/tasks/{task_id}", "POST /v1/tasks/batch")
 
 
 def _timeline(spans: list[tuple[float, float]], wall: float, samples: int = 120) -> list[list[float]]:

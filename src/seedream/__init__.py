@@ -18,7 +18,7 @@ __version__ = _version("seedream")
 # One statement per module, each name re-exported explicitly (`X as X`): kept so by hand, not by isort.
 # isort: off
 if TYPE_CHECKING:  # the same names, for type checkers
-    from ._answers import raise_for_task_status as raise_for_task_status
+    from ._answers import TaskBatch as TaskBatch, raise_for_task_status as raise_for_task_status
     from ._async._api import AsyncSeedreamAPI as AsyncSeedreamAPI
     from ._async._workflow import AsyncSeedream as AsyncSeedream
     from ._batch import BatchReport as BatchReport, read_batch as read_batch, run_batch as run_batch
@@ -72,7 +72,7 @@ if TYPE_CHECKING:  # the same names, for type checkers
 # The public names, each once, by the private module that defines it: ``__all__`` and the lazy imports come
 # from here (the TYPE_CHECKING imports above repeat them for type checkers, checked equal by tests/test_public_api.py).
 _MODULES = {
-    "_answers": ("raise_for_task_status",),
+    "_answers": ("TaskBatch", "raise_for_task_status"),
     "_async._api": ("AsyncSeedreamAPI",),
     "_async._workflow": ("AsyncSeedream",),
     "_batch": ("BatchReport", "read_batch", "run_batch"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,10 +46,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCEPT_ENCODING",
     "MAX_ANSWER_BYTES",
+    "MAX_BATCH_IDS",
     "TASK_ID_PREFIX",
     "TASK_ID_SHAPE",
     "ContentDecoder",
+    "TaskBatch",
     "is_task_id",
+    "parse_batch_response",
     "parse_create_response",
     "parse_credits_response",
     "parse_list_response",
@@ -67,6 +70,8 @@ TASK_ID_PREFIX = "task-unified-"
 #: (``task-unified-1757165031-seedream5lite``). Conservative on purpose: a server-made id travels into URL
 #: paths, the ledger, file names and terminals; anything else is refused as an unusable answer.
 TASK_ID_SHAPE = re.compile(r"task-unified-[A-Za-z0-9_-]{1,100}")
+#: Documented by the vendor's clients (spec-facts, x-assumed): at most 50 ids per ``POST /v1/tasks/batch``.
+MAX_BATCH_IDS = 50
 
 
 def is_task_id(value: object) -> bool:
@@ -219,6 +224,7 @@ _OPERATIONS = {
     "TaskDetailResponse": "getTaskDetail",
     "TaskListResponse": "listTasks",
     "CreditsResponse": "getCredits",
+    "TaskBatchResponse": "batchQueryTasks",
 }
 
 
@@ -359,6 +365,58 @@ def parse_credits_response(
     """A 200 answer to ``GET /v1/credits``: the account's and this key's balance."""
     data = _decoded(response, "CreditsResponse", redact, body, drift)
     return _parse(response, CreditsResponse, "CreditsResponse", redact, data, body=body)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskBatch:
+    """What one batch task query found: each task asked for and answered, by id (in the order asked), and the rest.
+
+    ``missing``: ids asked for that the answer does not carry (the API leaves out unknown, expired and other
+    accounts' tasks); a single task query tells which (404) or returns the task.
+    """
+
+    tasks: dict[str, TaskDetailResponse]
+    missing: tuple[str, ...]
+
+
+def parse_batch_response(
+    response: httpx.Response,
+    asked: Sequence[str],
+    *,
+    redact: tuple[str, ...] = (),
+    body: bytes | None = None,
+    drift: DriftMonitor | None = None,
+) -> TaskBatch:
+    """A 200 answer to ``POST /v1/tasks/batch`` for the ids ``asked``; every item read as a task query answer.
+
+    The whole answer is refused (:class:`UnexpectedResponseError`, nothing of it may be recorded) when an item is
+    about a task not asked for, carries no id, or repeats a task: which of two answers is true cannot be told.
+    """
+    data = _decoded(response, "TaskBatchResponse", redact, body, drift)
+    items = data.get("data")
+    status = response.status_code
+    if type(items) is not list:
+        got = "nothing" if items is None else type(items).__name__
+        raise _unusable(response, f"HTTP {status} TaskBatchResponse: body.data should be an array, got {got}", redact)
+    wanted = set(asked)
+    tasks: dict[str, TaskDetailResponse] = {}
+    for index, item in enumerate(items):
+        where = f"HTTP {status} TaskBatchResponse: body.data[{index}]"
+        if type(item) is not dict:
+            raise _unusable(response, f"{where} should be an object, got {type(item).__name__}", redact, body=body)
+        task_id = item.get("id")
+        if not isinstance(task_id, str) or task_id not in wanted:
+            raise _unusable(
+                response,
+                f"{where} is about {cut(repr(task_id), 60)}, a task not asked for: refused, nothing recorded",
+                redact,
+                body=body,
+            )
+        if task_id in tasks:
+            raise _unusable(response, f"{where} repeats task {task_id}: refused, nothing recorded", redact, body=body)
+        tasks[task_id] = _parse(response, TaskDetailResponse, "TaskDetailResponse", redact, item, task_id, body)
+    ordered = {task_id: tasks[task_id] for task_id in asked if task_id in tasks}
+    return TaskBatch(ordered, tuple(task_id for task_id in asked if task_id not in tasks))
 
 
 def raise_for_task_status(task: TaskDetailResponse) -> TaskDetailResponse:

@@ -46,13 +46,16 @@ from seedream_client.types import quote_segment
 
 from ._answers import (
     ACCEPT_ENCODING,
+    MAX_BATCH_IDS,
+    TaskBatch,
+    parse_batch_response,
     parse_create_response,
     parse_credits_response,
     parse_list_response,
     parse_task_response,
 )
 from ._deadline import Deadline
-from ._drift import CREATE, TASK, DriftMonitor
+from ._drift import BATCH, CREATE, TASK, DriftMonitor
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -79,6 +82,7 @@ CREDITS_PATH = "/v1/credits"
 # Operation ids of the spec: what the drift monitor files each answer under.
 LIST_OPERATION = "listTasks"
 CREDITS_OPERATION = "getCredits"
+BATCH_PATH = "/v1/tasks/batch"
 
 TimeoutLike = float | httpx.Timeout
 
@@ -136,10 +140,28 @@ def _encode(body: Mapping[str, Any]) -> bytes:
         raise RequestValidationError("(body)", body, f"must be JSON-serialisable ({exc})") from None
 
 
-def _task_path(task_id: object) -> str:
+def _checked_id(task_id: object, field: str) -> str:
     if not isinstance(task_id, str) or not task_id.strip():
-        raise RequestValidationError("task_id", task_id, "a non-empty string (the id returned by create_generation)")
-    return TASK_PATH + quote_segment(task_id)
+        raise RequestValidationError(field, task_id, "a non-empty string (the id returned by create_generation)")
+    return task_id
+
+
+def _task_path(task_id: object) -> str:
+    return TASK_PATH + quote_segment(_checked_id(task_id, "task_id"))
+
+
+def _batch_ids(task_ids: object) -> list[str]:
+    """The ids of one batch query, each checked as ``get_task`` checks its id; repeats asked once."""
+    if isinstance(task_ids, (str, bytes)) or not isinstance(task_ids, Sequence):
+        raise RequestValidationError("task_ids", task_ids, "type: must be a list of task id strings, not one string")
+    ids = list(dict.fromkeys(_checked_id(task_id, f"task_ids[{i}]") for i, task_id in enumerate(task_ids)))
+    if not ids:
+        raise RequestValidationError("task_ids", task_ids, "minItems: at least one task id")
+    if len(ids) > MAX_BATCH_IDS:
+        raise RequestValidationError(
+            "task_ids", f"{len(ids)} ids", f"maxItems: at most {MAX_BATCH_IDS} ids per request (split the list)"
+        )
+    return ids
 
 
 def _resolved(schema: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -203,6 +225,7 @@ class _Base:
         self.max_answer_bytes = max_answer_bytes
         self.allow_internal_callbacks = bool(allow_internal_callbacks)
         self._create_url = httpx.URL(self.base_url + CREATE_PATH)
+        self._batch_url = httpx.URL(self.base_url + BATCH_PATH)
         # Sent with every request, over whatever the httpx client has (httpx.Headers masks the key in repr).
         self._auth = httpx.Headers(
             {
@@ -379,6 +402,9 @@ class _Base:
     def _credits_request(self, extensions: dict[str, Any]) -> httpx.Request:
         return self._request("GET", httpx.URL(self.base_url + CREDITS_PATH), None, extensions)
 
+    def _batch_request(self, task_ids: list[str], extensions: dict[str, Any]) -> httpx.Request:
+        return self._request("POST", self._batch_url, _encode({"task_ids": task_ids}), extensions)
+
     # -- answers --------------------------------------------------------------------------------
 
     def _checked_answer(self, response: httpx.Response, body: bytes, over: bool, operation: str) -> None:
@@ -411,6 +437,10 @@ class _Base:
     def _balance(self, response: httpx.Response, body: bytes, over: bool) -> CreditsResponse:
         self._checked_answer(response, body, over, CREDITS_OPERATION)
         return parse_credits_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
+
+    def _batch(self, response: httpx.Response, body: bytes, over: bool, asked: list[str]) -> TaskBatch:
+        self._checked_answer(response, body, over, BATCH)
+        return parse_batch_response(response, asked, redact=self._redact, body=body, drift=self.drift_monitor)
 
     def _transport_error(
         self, exc: httpx.HTTPError | httpx.InvalidURL, request: httpx.Request, deadline: Deadline

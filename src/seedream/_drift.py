@@ -33,12 +33,13 @@ import httpx
 from ._expectations import Deviation, check_body
 from ._redaction import cut
 
-__all__ = ["CREATE", "TASK", "DriftMonitor", "DriftRecord", "describe"]
+__all__ = ["BATCH", "CREATE", "TASK", "DriftMonitor", "DriftRecord", "describe"]
 
 logger = logging.getLogger("seedream.drift")
 
 CREATE: Final = "createImageGeneration"
 TASK: Final = "getTaskDetail"
+BATCH: Final = "batchQueryTasks"
 _TASK_PATH: Final = "/v1/tasks/"
 #: Tasks whose drift the monitor remembers (for ``WaitTimeoutError``); the oldest are forgotten first.
 _TASKS_KEPT: Final = 1024

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field, replace
 __all__ = [
     "AIM_MARGIN_SECONDS",
     "BACKOFF_FACTOR",
+    "BATCH_WINDOW_SECONDS",
     "BLIND_STEP_FRACTION",
     "COARSE_PROGRESS_STEP",
     "DEFAULT_ESTIMATE_SECONDS",
@@ -97,6 +98,10 @@ FINISH_PROGRESS = 99
 #: (10: fine-grained progress shares such a factor by chance in about 2 % of pairs).
 COARSE_PROGRESS_STEP = 10
 
+#: While several tasks are waited for, polls fall on shared slots this long apart (a poll comes up to this much
+#: late, or as much early riding along a query with room), so tasks due at about the same time share one query.
+BATCH_WINDOW_SECONDS = 1.0
+
 #: Statuses after which a task never changes (``cancelled`` comes from callbacks, outside the status enum).
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
@@ -125,6 +130,7 @@ class PollPolicy:
     aim_margin: float = AIM_MARGIN_SECONDS
     probe_ratio: float = PROBE_RATIO
     blind_step_fraction: float = BLIND_STEP_FRACTION
+    batch_window: float = BATCH_WINDOW_SECONDS
 
     def __post_init__(self) -> None:
         _share("first_poll_fraction", self.first_poll_fraction)
@@ -138,7 +144,7 @@ class PollPolicy:
             raise ValueError(f"backoff_factor: must be at least 1 (got {self.backoff_factor})")
         if not 0.0 <= self.jitter < 1.0:
             raise ValueError(f"jitter: must lie in [0, 1) (got {self.jitter})")
-        for name in ("first_poll_slack", "aim_margin"):
+        for name in ("first_poll_slack", "aim_margin", "batch_window"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must not be negative (got {getattr(self, name)})")
         if self.probe_ratio <= 0:
@@ -155,6 +161,7 @@ class PollPolicy:
             min_interval=self.min_interval * factor,
             max_interval=self.max_interval * factor,
             aim_margin=self.aim_margin * factor,
+            batch_window=self.batch_window * factor,
         )
 
 

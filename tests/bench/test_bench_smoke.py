@@ -57,3 +57,19 @@ def test_unknown_figure_number_is_refused_naming_the_option_and_nothing_is_writt
     assert result.returncode == 2
     assert "--figures" in result.stderr and "9" in result.stderr
     assert not (tmp_path / "latest.json").exists()
+
+
+def test_quick_run_of_figure_4_reports_polling_requests_per_task_and_the_many_tasks_row(tmp_path: Path) -> None:
+    result = _bench(tmp_path, "--figures", "4")
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {row["name"]: row for row in json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))["rows"]}
+    polling = rows["ours: polling requests per task"]
+    assert polling["measured"] and polling["target"] == 0.2 and polling["ratio"]["median"] > 0
+    assert "batch" in polling["note"] and "counted by the simulator" in polling["note"]
+    many = {name.split(": ", 1)[1]: row for name, row in rows.items() if name.startswith("ours, 300 tasks: ")}
+    assert set(many) == {"wall time", "peak RSS growth", "polling requests per task"}
+    assert many["wall time"]["baseline"] == "submission time + longest task" and many["wall time"]["target"] == 1.3
+    assert many["peak RSS growth"]["target"] == 1.0 and many["peak RSS growth"]["unit"] == "MiB"
+    # Ratios are reported, never asserted: the targets live in the table.
+    assert all(row["ratio"]["median"] > 0 for row in many.values())

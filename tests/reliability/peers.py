@@ -243,6 +243,14 @@ class _Server:
         method, path = lines[0].split(" ")[:2]
         length = next((int(v) for k, _, v in (ln.partition(":") for ln in lines) if k.lower() == "content-length"), 0)
         body = await reader.readexactly(length) if length else b""
+        if method == "POST" and path == "/v1/tasks/batch":
+            # No batch endpoint here (a gateway without it): the client polls each task, so each behaviour
+            # meets the wait that named it.
+            missing = b'{"error": {"code": "not_found", "message": "no such route", "type": "not_found_error"}}'
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n")
+            writer.write(f"Content-Length: {len(missing)}\r\n\r\n".encode() + missing)
+            await writer.drain()
+            return
         if method == "POST":
             name, good, media = json.loads(body)["prompt"], _GOOD["create"], "application/json"
         elif path.startswith("/files/"):

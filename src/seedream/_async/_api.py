@@ -9,8 +9,8 @@ from typing import Any, Self
 import httpx
 from seedream_client.models import CreditsResponse, ImageGenerationResponse, TaskDetailResponse, TaskListResponse
 
-from .._answers import MAX_ANSWER_BYTES
-from .._client import USER_AGENT, CreateAnswer, TimeoutLike, _Base, _encode
+from .._answers import MAX_ANSWER_BYTES, TaskBatch
+from .._client import USER_AGENT, CreateAnswer, TimeoutLike, _Base, _batch_ids, _encode
 from .._deadline import Deadline, bound_sockets
 from .._errors import ConfigurationError
 from ._answers import read_answer
@@ -154,6 +154,19 @@ class AsyncSeedreamAPI(_Base):
         request = self._credits_request(extensions)
         response, body, over = await self._exchange(request, deadline)
         return self._balance(response, body, over)
+
+    async def batch_query_tasks(self, task_ids: Sequence[str], *, timeout: TimeoutLike | None = None) -> TaskBatch:
+        """Many tasks at once (one ``POST /v1/tasks/batch``, at most 50 ids; a read: nothing is created).
+
+        Each task answered is read as :meth:`get_task` reads one; ids the answer leaves out (unknown, expired,
+        another account's) are in ``missing``. An answer about a task not asked for, or one repeating a task,
+        is refused whole (:class:`UnexpectedResponseError`).
+        """
+        ids = _batch_ids(task_ids)
+        deadline, extensions = self._deadline(timeout)
+        request = self._batch_request(ids, extensions)
+        response, body, over = await self._exchange(request, deadline)
+        return self._batch(response, body, over, ids)
 
     async def _exchange(self, request: httpx.Request, deadline: Deadline) -> tuple[httpx.Response, bytes, bool]:
         """Send, stream the answer within ``deadline``; the response, its decoded (capped) body, whether over."""

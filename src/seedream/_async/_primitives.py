@@ -6,12 +6,12 @@ Everything else in ``_async/`` is turned into ``_sync/`` by ``scripts/unasync.py
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from .._ledger import Ledger
 
-__all__ = ["Call", "Cancelled", "Gate", "Sleep", "default_sleep", "ledger_write"]
+__all__ = ["Call", "Cancelled", "Gate", "Signal", "Sleep", "default_sleep", "each", "ledger_write"]
 
 T = TypeVar("T")
 
@@ -21,6 +21,13 @@ Sleep = Callable[[float], Awaitable[None]]
 default_sleep: Sleep = asyncio.sleep
 #: Raised into a task cancelled from outside (the sync side has no such thing).
 Cancelled = asyncio.CancelledError
+#: Set once by one side, waited for by others (``set()``, ``await wait()``).
+Signal = asyncio.Event
+
+
+async def each(calls: Sequence[Call[T]]) -> list[T]:
+    """Run ``calls`` concurrently (the sync side: one after the other); their results in order."""
+    return list(await asyncio.gather(*(call() for call in calls)))
 
 
 async def ledger_write(ledger: Ledger, write: Callable[..., T], *args: Any, **kwargs: Any) -> T:

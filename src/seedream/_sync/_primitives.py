@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .._ledger import Ledger
 
-__all__ = ["Call", "Cancelled", "Gate", "Sleep", "default_sleep", "ledger_write"]
+__all__ = ["Call", "Cancelled", "Gate", "Signal", "Sleep", "default_sleep", "each", "ledger_write"]
 
 T = TypeVar("T")
 
 Call = Callable[[], T]
 Sleep = Callable[[float], None]
 default_sleep: Sleep = time.sleep
+Signal = threading.Event
+
+
+def each(calls: Sequence[Call[T]]) -> list[T]:
+    """Run ``calls`` one after the other (the async side runs them concurrently); their results in order."""
+    return [call() for call in calls]
 
 
 class Cancelled(BaseException):

@@ -28,7 +28,6 @@ from .._cost import Balance, Estimate, Prices, check_budget, check_max_credits, 
 from .._deadline import bound_sockets
 from .._download import MAX_IMAGE_BYTES, DownloadLimits, SavedFile, ensure_directory, remove_partials
 from .._errors import (
-    APITimeoutError,
     ConfigurationError,
     IdempotencyConflictError,
     LedgerError,
@@ -68,6 +67,7 @@ from .._workflow import (
 )
 from ._api import SeedreamAPI
 from ._download import download_image
+from ._poller import Poller
 from ._primitives import Cancelled, Gate, Sleep, default_sleep, ledger_write
 from ._retry import call_with_retries
 
@@ -268,6 +268,14 @@ class Seedream:
                 )
             self.api = api
             self._core.watch_drift(api)  # the monitor's sightings go to this client's ledger
+            self._poller = Poller(
+                api=api,
+                core=self._core,
+                gate=self._api_gate,
+                sleep=sleep,
+                get=lambda task_id, deadline: self.get(task_id, deadline=deadline),
+                record=partial(_record_detail, self._core),
+            )
             self._downloads = httpx.Client(transport=download_transport, **_download_client_kwargs())
             bound_sockets(self._downloads)
         except BaseException:
@@ -450,23 +458,31 @@ class Seedream:
         timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
         on_progress: WaitCallback | None = None,
     ) -> TaskDetailResponse:
-        """Poll until the task ends; returns it completed, or raises its failure or ``WaitTimeoutError``."""
-        plan = self._core.plan(task, timeout)
-        while True:
-            delay = plan.delay(self._core.clock())
-            if delay > 0:
-                self._sleep(delay)
-            try:
-                detail = self.get(plan.task_id, deadline=plan.deadline)
-            except APITimeoutError as error:
-                if self._core.clock() >= plan.deadline:  # the wait's own deadline cut the request short
-                    raise plan.timed_out() from error
-                raise
-            if on_progress is not None:
-                on_progress(detail)
-            done = plan.after_poll(detail, self._core.clock())
-            if done is not None:
-                return done
+        """Poll until the task ends; returns it completed, or raises its failure or ``WaitTimeoutError``.
+
+        Waits running at the same time on one client share their polls (see :meth:`wait_many`).
+        """
+        outcome = (self.wait_many([task], timeout=timeout, on_progress=on_progress))[0]
+        if isinstance(outcome, SeedreamError):
+            raise outcome
+        return outcome
+
+    def wait_many(
+        self,
+        tasks: Sequence[TaskRef],
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT_SECONDS,
+        on_progress: WaitCallback | None = None,
+    ) -> list[TaskDetailResponse | SeedreamError]:
+        """Poll until every task ends, each on its own schedule, asking about up to 50 per request.
+
+        Returns, per task in order, the completed task or the error that ended its wait (``TaskFailedError``,
+        ``WaitTimeoutError``, ...): one task's end never stops the others. Tasks due within
+        ``PollPolicy.batch_window`` of each other share one ``POST /v1/tasks/batch``, and so do the tasks of
+        every other wait running on this client (see ``seedream._async._poller``).
+        """
+        plans = [self._core.plan(task, timeout) for task in tasks]
+        return self._poller.wait_many(plans, on_progress)
 
     def download(
         self,
@@ -557,10 +573,15 @@ class Seedream:
         recovered = {o.task_id: o.message for o in replays.values() if o.state == "submitted" and o.task_id}
         todo, outcomes = self._core.resume_targets(directory, failed)
         for entry, target in todo:
+            remove_partials(target, entry.task_id or "")
+        # Waited for together (batched polls), then downloaded one by one.
+        ids = [entry.task_id or "" for entry, _ in todo]
+        ended = self.wait_many(ids, timeout=timeout, on_progress=on_progress)
+        for (entry, target), task in zip(todo, ended, strict=True):
             task_id = entry.task_id or ""
-            remove_partials(target, task_id)
             try:
-                task = self.wait(task_id, timeout=timeout, on_progress=on_progress)
+                if isinstance(task, SeedreamError):
+                    raise task
                 files = self.download(task, target, on_progress=on_download)
             except SeedreamError as error:
                 outcomes.append(self._core.resume_failure(task_id, error))
