@@ -55,7 +55,7 @@ from ._answers import (
     parse_task_response,
 )
 from ._deadline import Deadline
-from ._drift import BATCH, CREATE, TASK, DriftMonitor
+from ._drift import BATCH, CREATE, CREDITS, LIST, TASK, DriftMonitor
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -79,9 +79,6 @@ CREATE_PATH = "/v1/images/generations"
 TASK_PATH = "/v1/tasks/"
 LIST_PATH = "/v1/tasks"
 CREDITS_PATH = "/v1/credits"
-# Operation ids of the spec: what the drift monitor files each answer under.
-LIST_OPERATION = "listTasks"
-CREDITS_OPERATION = "getCredits"
 BATCH_PATH = "/v1/tasks/batch"
 
 TimeoutLike = float | httpx.Timeout
@@ -431,11 +428,11 @@ class _Base:
         return parse_task_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
 
     def _listed(self, response: httpx.Response, body: bytes, over: bool) -> TaskListResponse:
-        self._checked_answer(response, body, over, LIST_OPERATION)
+        self._checked_answer(response, body, over, LIST)
         return parse_list_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
 
     def _balance(self, response: httpx.Response, body: bytes, over: bool) -> CreditsResponse:
-        self._checked_answer(response, body, over, CREDITS_OPERATION)
+        self._checked_answer(response, body, over, CREDITS)
         return parse_credits_response(response, redact=self._redact, body=body, drift=self.drift_monitor)
 
     def _batch(self, response: httpx.Response, body: bytes, over: bool, asked: list[str]) -> TaskBatch:

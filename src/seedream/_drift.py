@@ -33,13 +33,15 @@ import httpx
 from ._expectations import Deviation, check_body
 from ._redaction import cut
 
-__all__ = ["BATCH", "CREATE", "TASK", "DriftMonitor", "DriftRecord", "describe"]
+__all__ = ["BATCH", "CREATE", "CREDITS", "LIST", "TASK", "DriftMonitor", "DriftRecord", "describe"]
 
 logger = logging.getLogger("seedream.drift")
 
 CREATE: Final = "createImageGeneration"
 TASK: Final = "getTaskDetail"
 BATCH: Final = "batchQueryTasks"
+LIST: Final = "listTasks"
+CREDITS: Final = "getCredits"
 _TASK_PATH: Final = "/v1/tasks/"
 #: Tasks whose drift the monitor remembers (for ``WaitTimeoutError``); the oldest are forgotten first.
 _TASKS_KEPT: Final = 1024

@@ -571,7 +571,7 @@ class AsyncSeedream:
         a key younger than the gateway's retention are first replayed (the stored request, its own key) and
         the task each recovers is finished like the others.
         """
-        replays = {entry.local_id: await self._replay_row(entry) for entry in self._core.replay_candidates()}
+        replays = {outcome.local_id or "": outcome for outcome in await self.recover_unconfirmed()}
         failed = {local_id: outcome for local_id, outcome in replays.items() if outcome.state != "submitted"}
         recovered = {o.task_id: o.message for o in replays.values() if o.state == "submitted" and o.task_id}
         todo, outcomes = self._core.resume_targets(directory, failed)
@@ -719,8 +719,10 @@ class AsyncSeedream:
         try:
             task_id = await _record_response(self._core, entry.local_id, answer.response, note)
         except SeedreamError as error:
-            return ResumeOutcome(_answer_id(error), "error", message=f"{type(error).__name__}: {error}")
-        return ResumeOutcome(task_id, "submitted", message=note)
+            return ResumeOutcome(
+                _answer_id(error), "error", message=f"{type(error).__name__}: {error}", local_id=entry.local_id
+            )
+        return ResumeOutcome(task_id, "submitted", message=note, local_id=entry.local_id)
 
     async def confirm_callback(self, body: bytes | str | Mapping[str, Any]) -> TaskDetailResponse:
         """Parse a callback body, then return the task as the API reports it when asked by id.
