@@ -68,7 +68,7 @@ from ._redaction import RedactingFilter, redact
 from ._rules import parse_wxh
 from ._settings import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, LEDGER_ENV
 from ._sync._workflow import Seedream
-from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, ResumeOutcome
+from ._workflow import DEFAULT_WAIT_TIMEOUT_SECONDS, ResumeOutcome, _iso
 
 if TYPE_CHECKING:
     from ._batch import BatchEstimate, BatchProgress, BatchReport
@@ -583,16 +583,10 @@ def _print_outcomes(output: _Output, outcomes: Sequence[ResumeOutcome]) -> None:
         _print_files(output, outcome.files)
         for candidate in outcome.candidates:  # a hint for the dashboard, never merged into the row
             output.out.print(
-                f"    could be {candidate.task_id}  {candidate.status or '?'}  created {_when(candidate.created)}"
+                f"    could be {candidate.task_id}  {candidate.status or '?'}  created {_iso(candidate.created)}"
                 + ("" if candidate.credits_used is None else f"  {candidate.credits_used:g} credits"),
                 markup=False,
             )
-
-
-def _when(unix: float) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
 
 
 # -- balance and the task list -------------------------------------------------------------------------------------
@@ -661,7 +655,7 @@ def _print_task_list(output: _Output, listed: TaskListResponse) -> None:
                 cell(item.id),
                 cell(item.status),
                 cell(item.model),
-                "" if created is None else _when(created),
+                "" if created is None else _iso(created),
                 "" if isinstance(used, Unset) else f"{used:g}",
                 flags,
             )
@@ -781,11 +775,6 @@ def _print_drift(output: _Output, path: str, records: Sequence[DriftRecord]) -> 
     if not records:
         output.out.print(f"no drift recorded in {path}", markup=False)
         return
-    import time
-
-    def when(t: float) -> str:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
-
     # Aligned lines rather than a rich Table: a pointer, an example or a rule must never be folded or cut.
     rows = [(f"{r.operation} {r.status}", r.pointer or "(answer)", r.kind, f"x{r.count}") for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -794,7 +783,7 @@ def _print_drift(output: _Output, path: str, records: Sequence[DriftRecord]) -> 
         output.out.print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)), markup=False)
         task = f"; last task {r.task_id}" if r.task_id else ""
         output.out.print(
-            f"    got {r.example}; expected {r.rule}; first {when(r.first_seen)}, last {when(r.last_seen)}{task}",
+            f"    got {r.example}; expected {r.rule}; first {_iso(r.first_seen)}, last {_iso(r.last_seen)}{task}",
             markup=False,
         )
 

@@ -628,6 +628,7 @@ class _Core:
 
 
 def _iso(unix: float) -> str:
+    """Local time to the second, as the ledger's messages and the CLI's tables show it."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
 
 
