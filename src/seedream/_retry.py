@@ -55,6 +55,7 @@ __all__ = [
     "RetryPolicy",
     "backoff_delay",
     "decide",
+    "worth_repeating",
 ]
 
 logger = logging.getLogger("seedream.retry")
@@ -174,6 +175,11 @@ def decide(
     if decision.retry and remaining is not None and decision.delay > remaining:
         decision = Decision(False, 0.0, f"waiting {decision.delay:.2f}s would pass the deadline")
     return decision
+
+
+def worth_repeating(error: BaseException, policy: RetryPolicy) -> bool:
+    """Whether the ladder would ask again, given time, after a read ended in ``error`` (its first attempt)."""
+    return decide(error, method="GET", attempt=1, policy=policy, rng=random.Random(0)).retry
 
 
 def _log(operation: str, attempt: int, error: BaseException, decision: Decision) -> None:

@@ -29,6 +29,7 @@ from seedream_client.models import TaskDetailResponse
 
 from .._answers import MAX_BATCH_IDS, TaskBatch
 from .._errors import APIStatusError, APITimeoutError, SeedreamError
+from .._retry import worth_repeating
 from .._workflow import WaitCallback, _Core, _WaitPlan
 from ._primitives import Gate, Signal, Sleep, each
 from ._retry import call_with_retries
@@ -46,12 +47,17 @@ Record = Callable[..., Any]
 
 
 class _Flight:
-    """One query in progress; the waits whose tasks it asks about wait for ``done``."""
+    """One query in progress; the waits whose tasks it asks about wait for ``done``.
 
-    __slots__ = ("done",)
+    ``deadline``: the soonest deadline of the waits it serves (the one flying it included), so no wait waits on
+    another's query past its own deadline; a wait with time left whose answer the cut spoiled asks again.
+    """
+
+    __slots__ = ("deadline", "done")
 
     def __init__(self) -> None:
         self.done = Signal()
+        self.deadline = math.inf
 
 
 class _Entry:
@@ -63,7 +69,7 @@ class _Entry:
         self.plan = plan
         self.on_progress = on_progress
         self.outcome: TaskDetailResponse | SeedreamError | None = None
-        self.mail: tuple[Answer, float] | None = None
+        self.mail: tuple[Answer, float, float] | None = None  # answer, when it came, its query's deadline
         self.flight: _Flight | None = None
 
 
@@ -122,6 +128,7 @@ class Poller:
                     continue
                 flight, members = self._board(now, window)
                 if members:  # else another thread took them meanwhile: their answers come with its query
+                    flight.deadline = min(entry.plan.deadline for entry in live)
                     self._fly(flight, members)
                 else:
                     flight.done.set()
@@ -130,11 +137,14 @@ class Poller:
                 self._waiting.difference_update(entries)
         return [entry.outcome for entry in entries if entry.outcome is not None]
 
-    def _open(self, entry: _Entry, answer: Answer, at: float) -> None:
-        """Apply the answer left for ``entry`` (got at ``at``) to its plan; the outcome is set once the wait ends."""
+    def _open(self, entry: _Entry, answer: Answer, at: float, cut_at: float) -> None:
+        """Apply the answer left for ``entry`` (got at ``at`` by a query cut at ``cut_at``) to its plan; the outcome
+        is set once the wait ends. An error another wait's sooner deadline may have caused leaves the task due."""
         plan = entry.plan
         if isinstance(answer, SeedreamError):
             timed_out = isinstance(answer, APITimeoutError) and self._core.clock() >= plan.deadline
+            if not timed_out and cut_at < plan.deadline and worth_repeating(answer, self._core.retry):
+                return  # cut short for a sooner wait, not for this one: asked again at once
             entry.outcome = plan.timed_out() if timed_out else answer  # the wait's own deadline cut the query
             return
         if entry.on_progress is not None:
@@ -176,13 +186,13 @@ class Poller:
 
     def _fly(self, flight: _Flight, members: dict[str, list[_Entry]]) -> None:
         try:
-            deadlines = {task_id: max(e.plan.deadline for e in group) for task_id, group in members.items()}
-            answers = self._ask(deadlines)
+            flight.deadline = min(flight.deadline, *(e.plan.deadline for group in members.values() for e in group))
+            answers = self._ask(list(members), flight.deadline)
             at = self._core.clock()
             with self._lock:
                 for task_id, group in members.items():
                     for entry in group:
-                        entry.mail = (answers[task_id], at)
+                        entry.mail = (answers[task_id], at, flight.deadline)
                         entry.flight = None
         finally:
             with self._lock:  # cancelled or failed midway: the tasks are due again, for whoever wakes first
@@ -192,36 +202,32 @@ class Poller:
                             entry.flight = None
             flight.done.set()
 
-    def _ask(self, deadlines: dict[str, float]) -> dict[str, Answer]:
-        """One query about every task of ``deadlines`` (task id -> the latest deadline of a wait for it)."""
-        if len(deadlines) == 1 or self.batch_supported is False:
-            return self._singly(deadlines)
+    def _ask(self, ids: list[str], deadline: float) -> dict[str, Answer]:
+        """One query about every task of ``ids``, none of it (retries included) past ``deadline``."""
+        if len(ids) == 1 or self.batch_supported is False:
+            return self._singly(ids, deadline)
         try:
-            batch = self._batch(deadlines)
+            batch = self._batch(ids, deadline)
         except APIStatusError as error:
             if error.status not in (404, 405):
-                return dict.fromkeys(deadlines, error)
+                return dict.fromkeys(ids, error)
             self._no_batch(error)
-            return self._singly(deadlines)
+            return self._singly(ids, deadline)
         except SeedreamError as error:
-            return dict.fromkeys(deadlines, error)
+            return dict.fromkeys(ids, error)
         self.batch_supported = True
         answers: dict[str, Answer] = {}
         recorded = each([partial(self._recorded, detail, task_id) for task_id, detail in batch.tasks.items()])
         answers.update(zip(batch.tasks, recorded, strict=True))
         if batch.missing:  # left out: unknown, expired or another account's; the task query tells which
-            answers.update(self._singly({task_id: deadlines[task_id] for task_id in batch.missing}))
+            answers.update(self._singly(list(batch.missing), deadline))
         return answers
 
-    def _batch(self, deadlines: dict[str, float]) -> TaskBatch:
+    def _batch(self, ids: list[str], deadline: float) -> TaskBatch:
         core, api = self._core, self._api
-        ids = list(deadlines)
 
         def attempt() -> TaskBatch:
-            # No longer than the soonest deadline still ahead: a wait's own deadline holds for its query.
-            now = core.clock()
-            ahead = [deadline for deadline in deadlines.values() if deadline > now]
-            timeout = core.call_timeout(getattr(api, "timeout", None), min(ahead or deadlines.values()))
+            timeout = core.call_timeout(getattr(api, "timeout", None), deadline)
             batch: TaskBatch = self._gate.run(lambda: api.batch_query_tasks(ids, timeout=timeout))
             return batch
 
@@ -233,7 +239,7 @@ class Poller:
             sleep=self._sleep,
             clock=core.clock,
             rng=core.rng,
-            deadline=max(deadlines.values()),
+            deadline=deadline,
         )
 
     def _no_batch(self, error: APIStatusError) -> None:
@@ -253,9 +259,9 @@ class Poller:
             return error
         return detail
 
-    def _singly(self, deadlines: dict[str, float]) -> dict[str, Answer]:
-        answers = each([partial(self._one, task_id, deadline) for task_id, deadline in deadlines.items()])
-        return dict(zip(deadlines, answers, strict=True))
+    def _singly(self, ids: list[str], deadline: float) -> dict[str, Answer]:
+        answers = each([partial(self._one, task_id, deadline) for task_id in ids])
+        return dict(zip(ids, answers, strict=True))
 
     def _one(self, task_id: str, deadline: float) -> Answer:
         try:
