@@ -67,7 +67,7 @@ from ._idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER, RUN_ID_HEADER, ch
 from ._redaction import register_secret, scrub_exception
 from ._rules import validate_request
 from ._settings import DEFAULT_TIMEOUT, resolve_base_url, resolve_key, resolve_timeout, total_seconds
-from ._spec import component_schema, load_spec
+from ._spec import QueryParameter, query_parameters
 
 __all__ = [
     "USER_AGENT",
@@ -161,40 +161,18 @@ def _batch_ids(task_ids: object) -> list[str]:
     return ids
 
 
-def _resolved(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-        return component_schema(ref.rsplit("/", 1)[1])
-    return schema
+def _query_value(name: str, value: object) -> str:
+    """``value`` as its query-string text, checked against the spec's rule for it; else RequestValidationError.
 
-
-def _list_parameters() -> dict[str, Mapping[str, Any]]:
-    """``GET /v1/tasks``'s query parameters and their schemas, as the bundled spec gives them."""
-    operation = load_spec()["paths"][LIST_PATH]["get"]
-    return {
-        p["name"]: _resolved(p.get("schema") or {}) for p in operation.get("parameters", []) if p.get("in") == "query"
-    }
-
-
-def _query_value(name: str, value: object, schema: Mapping[str, Any]) -> str:
-    """``value`` as its query-string text, checked against the parameter's schema; else RequestValidationError."""
+    Beyond the spec, a blank string filter is refused as the caller's mistake (it would match nothing)."""
     value = _plain(value)
-    kind = schema.get("type")
-    if kind == "integer":
-        low, high = schema.get("minimum"), schema.get("maximum")
-        rule = f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}"
-        is_int = isinstance(value, int) and not isinstance(value, bool)
-        if not is_int or (low is not None and value < low) or (high is not None and value > high):
-            raise RequestValidationError(name, value, f"must be {rule} (spec: GET {LIST_PATH})")
-        return str(value)
-    allowed = schema.get("enum")
-    if allowed is not None:
-        if value not in allowed:
-            raise RequestValidationError(name, value, f"must be one of {', '.join(map(str, allowed))}")
-        return str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise RequestValidationError(name, value, "must be a non-empty string")
-    return value
+    parameter = query_parameters(LIST_PATH).get(name) or QueryParameter(name, {"type": "string"})
+    rule = parameter.violation(value)
+    if rule is None and isinstance(value, str) and not value.strip():
+        rule = "a non-empty string"
+    if rule is not None:
+        raise RequestValidationError(name, value, f"must be {rule} (spec: GET {LIST_PATH})")
+    return str(value)
 
 
 class _Base:
@@ -329,10 +307,7 @@ class _Base:
         None leaves a parameter out (the server's default: page 1, 20 per page, no filter).
         """
         given = {"page": page, "page_size": page_size, "status": status, "type": type_, "model": model}
-        schemas = _list_parameters()
-        return {
-            name: _query_value(name, value, schemas.get(name, {})) for name, value in given.items() if value is not None
-        }
+        return {name: _query_value(name, value) for name, value in given.items() if value is not None}
 
     def _checked(self, body: object) -> bytes:
         if not isinstance(body, Mapping):

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["component_schema", "load_spec", "operation_response_validator", "request_body_validator", "validator_for"]
+__all__ = [
+    "QueryParameter",
+    "component_schema",
+    "load_spec",
+    "operation_response_validator",
+    "query_parameters",
+    "request_body_validator",
+    "validator_for",
+]
 
 _SPEC_URI = "urn:seedream:bundled"
 
@@ -101,3 +110,59 @@ def operation_response_validator(operation_id: str, status: int) -> Any | None:
         escaped = path.replace("~", "~0").replace("/", "~1")
         return validator_for(f"/paths/{escaped}/{method}/responses/{status}/content/application~1json/schema")
     raise KeyError(operation_id)
+
+
+@dataclass(frozen=True)
+class QueryParameter:
+    """One query parameter of an operation and the rule its schema states; the client and the simulator both ask.
+
+    Integers: ``type``, ``minimum``, ``maximum``; strings: ``enum`` or ``type`` (what a spec of this size uses).
+    """
+
+    name: str
+    schema: Mapping[str, Any]  # a component ``$ref`` resolved
+
+    @property
+    def default(self) -> Any:
+        return self.schema.get("default")
+
+    @property
+    def rule(self) -> str:
+        """The rule as text: ``an integer in [1, 100]``, ``one of a, b``, ``a string``."""
+        if self.schema.get("type") == "integer":
+            low, high = self.schema.get("minimum"), self.schema.get("maximum")
+            if low is not None and high is not None:
+                return f"an integer in [{low}, {high}]"
+            if high is not None:
+                return f"an integer <= {high}"
+            return f"an integer >= {low}" if low is not None else "an integer"
+        allowed = self.schema.get("enum")
+        return f"one of {', '.join(map(str, allowed))}" if allowed is not None else "a string"
+
+    def violation(self, value: object) -> str | None:
+        """:attr:`rule` if ``value`` (a Python value: an int, a str) breaks it, else None."""
+        if self.schema.get("type") == "integer":
+            low, high = self.schema.get("minimum"), self.schema.get("maximum")
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            ok = ok and (low is None or value >= low) and (high is None or value <= high)
+        elif (allowed := self.schema.get("enum")) is not None:
+            ok = isinstance(value, str) and value in allowed
+        else:
+            ok = isinstance(value, str)
+        return None if ok else self.rule
+
+
+@cache
+def query_parameters(path: str, method: str = "get") -> Mapping[str, QueryParameter]:
+    """The query parameters of ``method path`` in the bundled spec, by name."""
+    operation = load_spec()["paths"][path][method]
+    found: dict[str, QueryParameter] = {}
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
+        schema = parameter.get("schema") or {}
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            schema = component_schema(ref.rsplit("/", 1)[1])
+        found[parameter["name"]] = QueryParameter(parameter["name"], schema)
+    return found

@@ -220,6 +220,42 @@ async def test_list_parameter_out_of_range_gets_400_naming_it(
     assert response.status_code == 400 and error["param"] == param
 
 
+LIST_CANDIDATES: list[tuple[str, object]] = [
+    *((name, value) for name in ("page", "page_size") for value in (-1, 0, 1, 2, 20, 100, 101, 10**6)),
+    *(("status", value) for value in ("pending", "processing", "completed", "failed", "cancelled", "queued", "")),
+    *(("type", value) for value in ("image", "video", "audio", "text", "movie", "IMAGE")),
+    ("model", "doubao-seedream-5.0-lite"),
+    ("model", "another"),
+]
+
+
+async def test_the_client_and_the_simulator_judge_every_list_filter_by_the_same_rule(
+    make_app: Make, client_for: ClientFor
+) -> None:
+    # One rule (seedream._spec.query_parameters) behind both: the client refuses exactly what the simulator
+    # answers 400, and both state the same rule.
+    from seedream._client import _query_value
+    from seedream._errors import RequestValidationError
+
+    client = client_for(make_app())
+    refused = 0
+    for name, value in LIST_CANDIDATES:
+        try:
+            _query_value(name, value)
+            client_rule = None
+        except RequestValidationError as error:
+            client_rule = error.rule
+        response = await client.get("/v1/tasks", params={name: str(value)})
+        if client_rule is None:
+            assert response.status_code == 200, (name, value, response.text)
+            continue
+        refused += 1
+        message = assert_matches_spec("listTasks", response)["error"]["message"]
+        assert response.status_code == 400 and message.startswith(f"{name}: "), (name, value, message)
+        assert client_rule.startswith(f"must be {message.removeprefix(name + ': ')} "), (client_rule, message)
+    assert refused == 10  # page -1, 0; page_size -1, 0, 101, 10**6; two statuses; two types
+
+
 # -- balance ----------------------------------------------------------------------------------
 
 

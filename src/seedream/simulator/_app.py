@@ -258,9 +258,7 @@ def _decimal(text: str) -> int | None:
 
 def _build_routes(sim: Simulator) -> Starlette:
     config = sim.config
-    schemas = _spec.load_spec()["components"]["schemas"]
-    statuses: tuple[str, ...] = tuple(schemas["TaskStatus"]["enum"])
-    types: tuple[str, ...] = tuple(schemas["TaskType"]["enum"])
+    list_parameters = _spec.query_parameters("/v1/tasks")
 
     async def read_body(request: Request) -> bytes | Response:
         """The body, or the answer for one too large (413) or never sent (499)."""
@@ -387,27 +385,23 @@ def _build_routes(sim: Simulator) -> Starlette:
 
     async def list_tasks(request: Request) -> Response:
         query = request.query_params
-        numbers: dict[str, int] = {}
-        for name, default, top in (("page", 1, None), ("page_size", 20, 100)):
+        values: dict[str, Any] = {}
+        for name, parameter in list_parameters.items():  # the spec's rules, as the client checks them
             text = query.get(name)
-            value = default if text is None else _decimal(text)
-            if value is None or value < 1 or (top is not None and value > top):
-                bound = f"an integer in [1, {top}]" if top else "an integer >= 1"
-                return R.error_response(400, "invalid_request", f"{name}: {bound}", "invalid_request_error", param=name)
-            numbers[name] = value
-        filters: dict[str, str | None] = {}
-        for name, allowed in (("status", statuses), ("type", types)):
-            chosen = query.get(name)
-            if chosen is not None and chosen not in allowed:
-                message = f"{name}: one of {', '.join(allowed)}"
-                return R.error_response(400, "invalid_request", message, "invalid_request_error", param=name)
-            filters[name] = chosen
+            if text is None:
+                values[name] = parameter.default
+                continue
+            value = _decimal(text) if parameter.schema.get("type") == "integer" else text
+            rule = parameter.violation(value)
+            if rule is not None:
+                return R.error_response(400, "invalid_request", f"{name}: {rule}", "invalid_request_error", param=name)
+            values[name] = value
         body = sim.list_tasks(
-            page=numbers["page"],
-            page_size=numbers["page_size"],
-            status=filters["status"],
-            type_=filters["type"],
-            model=query.get("model"),
+            page=values["page"],
+            page_size=values["page_size"],
+            status=values["status"],
+            type_=values["type"],
+            model=values["model"],
         )
         return R.json_response(body)
 
