@@ -54,8 +54,8 @@ __all__ = [
     "Method",
     "RetryPolicy",
     "backoff_delay",
+    "cut_by_deadline",
     "decide",
-    "worth_repeating",
 ]
 
 logger = logging.getLogger("seedream.retry")
@@ -177,8 +177,15 @@ def decide(
     return decision
 
 
-def worth_repeating(error: BaseException, policy: RetryPolicy) -> bool:
-    """Whether the ladder would ask again, given time, after a read ended in ``error`` (its first attempt)."""
+def cut_by_deadline(error: BaseException, *, at: float, deadline: float, policy: RetryPolicy) -> bool:
+    """Whether a read that ended in ``error`` at ``at`` may have ended so only because its deadline was ``deadline``.
+
+    So: an error the ladder retries, got no earlier than one longest retry delay before that deadline (the ladder
+    gives up on a retry whose delay would pass it). An error long before it used up the ladder on its own.
+    """
+    longest = max(policy.max_delay, policy.retry_after_cap)
+    if at < deadline - longest:
+        return False
     return decide(error, method="GET", attempt=1, policy=policy, rng=random.Random(0)).retry
 
 

@@ -18,7 +18,7 @@ from seedream._errors import (
     ServerError,
 )
 from seedream._ledger import Ledger, TaskState
-from seedream._retry import RetryPolicy, backoff_delay, decide
+from seedream._retry import RetryPolicy, backoff_delay, cut_by_deadline, decide
 from seedream._sync._retry import call_with_retries
 from seedream._sync._workflow import Seedream
 
@@ -103,6 +103,22 @@ def test_retry_after_header_from_the_wire_drives_the_sleep(
 def test_decision_ladder(error: Exception, method: str, retry: bool) -> None:
     decision = decide(error, method=method, attempt=1, policy=RetryPolicy(), rng=RNG)  # type: ignore[arg-type]
     assert decision.retry is retry, decision.reason
+
+
+@pytest.mark.parametrize(
+    ("error", "before_deadline", "cut"),
+    [
+        (APITimeoutError("read timeout", request_sent=True), 0.0, True),
+        (server_error(503), 1.0, True),  # a retry's delay would have passed the deadline
+        (rate_limited(None), 1.0, True),
+        (server_error(503), 1_000.0, False),  # long before it: the ladder was used up on its own
+        (BadRequestError("bad", status=400), 0.0, False),  # not transient: more time changes nothing
+    ],
+)
+def test_a_shared_query_s_error_counts_as_cut_only_if_more_time_could_have_changed_it(
+    error: Exception, before_deadline: float, cut: bool
+) -> None:
+    assert cut_by_deadline(error, at=100.0 - before_deadline, deadline=100.0, policy=RetryPolicy()) is cut
 
 
 def test_unsafe_post_retries_only_when_opted_in() -> None:

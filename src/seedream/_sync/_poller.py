@@ -29,7 +29,7 @@ from seedream_client.models import TaskDetailResponse
 
 from .._answers import MAX_BATCH_IDS, TaskBatch
 from .._errors import APIStatusError, APITimeoutError, SeedreamError
-from .._retry import worth_repeating
+from .._retry import cut_by_deadline
 from .._workflow import WaitCallback, _Core, _WaitPlan
 from ._primitives import Gate, Signal, Sleep, each
 from ._retry import call_with_retries
@@ -143,7 +143,11 @@ class Poller:
         plan = entry.plan
         if isinstance(answer, SeedreamError):
             timed_out = isinstance(answer, APITimeoutError) and self._core.clock() >= plan.deadline
-            if not timed_out and cut_at < plan.deadline and worth_repeating(answer, self._core.retry):
+            if (
+                not timed_out
+                and cut_at < plan.deadline
+                and cut_by_deadline(answer, at=at, deadline=cut_at, policy=self._core.retry)
+            ):
                 return  # cut short for a sooner wait, not for this one: asked again at once
             entry.outcome = plan.timed_out() if timed_out else answer  # the wait's own deadline cut the query
             return
