@@ -47,17 +47,12 @@ Record = Callable[..., Any]
 
 
 class _Flight:
-    """One query in progress; the waits whose tasks it asks about wait for ``done``.
+    """One query in progress; the waits whose tasks it asks about wait for ``done``."""
 
-    ``deadline``: the soonest deadline of the waits it serves (the one flying it included), so no wait waits on
-    another's query past its own deadline; a wait with time left whose answer the cut spoiled asks again.
-    """
-
-    __slots__ = ("deadline", "done")
+    __slots__ = ("done",)
 
     def __init__(self) -> None:
         self.done = Signal()
-        self.deadline = math.inf
 
 
 class _Entry:
@@ -128,8 +123,7 @@ class Poller:
                     continue
                 flight, members = self._board(now, window)
                 if members:  # else another thread took them meanwhile: their answers come with its query
-                    flight.deadline = min(entry.plan.deadline for entry in live)
-                    self._fly(flight, members)
+                    self._fly(flight, members, min(entry.plan.deadline for entry in live))
                 else:
                     flight.done.set()
         finally:
@@ -188,15 +182,17 @@ class Poller:
                     entry.flight = flight
         return flight, members
 
-    def _fly(self, flight: _Flight, members: dict[str, list[_Entry]]) -> None:
+    def _fly(self, flight: _Flight, members: dict[str, list[_Entry]], limit: float) -> None:
+        """Ask about ``members``' tasks, none of it past the soonest deadline of the waits served (``limit``: that
+        of the wait flying it), so no wait waits on another's query past its own deadline."""
+        deadline = min(limit, *(entry.plan.deadline for group in members.values() for entry in group))
         try:
-            flight.deadline = min(flight.deadline, *(e.plan.deadline for group in members.values() for e in group))
-            answers = self._ask(list(members), flight.deadline)
+            answers = self._ask(list(members), deadline)
             at = self._core.clock()
             with self._lock:
                 for task_id, group in members.items():
                     for entry in group:
-                        entry.mail = (answers[task_id], at, flight.deadline)
+                        entry.mail = (answers[task_id], at, deadline)
                         entry.flight = None
         finally:
             with self._lock:  # cancelled or failed midway: the tasks are due again, for whoever wakes first
