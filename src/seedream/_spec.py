@@ -127,9 +127,13 @@ class QueryParameter:
         return self.schema.get("default")
 
     @property
+    def is_integer(self) -> bool:
+        return self.schema.get("type") == "integer"
+
+    @property
     def rule(self) -> str:
         """The rule as text: ``an integer in [1, 100]``, ``one of a, b``, ``a string``."""
-        if self.schema.get("type") == "integer":
+        if self.is_integer:
             low, high = self.schema.get("minimum"), self.schema.get("maximum")
             if low is not None and high is not None:
                 return f"an integer in [{low}, {high}]"
@@ -141,7 +145,7 @@ class QueryParameter:
 
     def violation(self, value: object) -> str | None:
         """:attr:`rule` if ``value`` (a Python value: an int, a str) breaks it, else None."""
-        if self.schema.get("type") == "integer":
+        if self.is_integer:
             low, high = self.schema.get("minimum"), self.schema.get("maximum")
             ok = isinstance(value, int) and not isinstance(value, bool)
             ok = ok and (low is None or value >= low) and (high is None or value <= high)

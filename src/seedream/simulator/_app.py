@@ -391,7 +391,7 @@ def _build_routes(sim: Simulator) -> Starlette:
             if text is None:
                 values[name] = parameter.default
                 continue
-            value = _decimal(text) if parameter.schema.get("type") == "integer" else text
+            value = _decimal(text) if parameter.is_integer else text
             rule = parameter.violation(value)
             if rule is not None:
                 return R.error_response(400, "invalid_request", f"{name}: {rule}", "invalid_request_error", param=name)
